@@ -1,0 +1,1 @@
+"""Temporal activities: classes with injected dependencies, idempotent, retried by Temporal."""

@@ -1,0 +1,84 @@
+"""Typed settings, read once from the environment (names fixed by the public API contract)."""
+
+from datetime import timedelta
+from functools import lru_cache
+from typing import Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from core.durations import Duration
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
+
+    env: Literal["dev", "test", "production"] = Field("production", alias="CONTRACTSYNC_ENV")
+    database_url: str = Field("sqlite:///.data/contractsync.db", alias="DATABASE_URL")
+
+    temporal_address: str = Field("localhost:7233", alias="TEMPORAL_ADDRESS")
+    temporal_namespace: str = Field("default", alias="TEMPORAL_NAMESPACE")
+    temporal_task_queue: str = Field("contracts", alias="TEMPORAL_TASK_QUEUE")
+    temporal_api_key: SecretStr | None = Field(None, alias="TEMPORAL_API_KEY")
+    temporal_tls: bool = Field(False, alias="TEMPORAL_TLS")
+    temporal_ui_url: str = Field("http://localhost:8233", alias="TEMPORAL_UI_URL")
+    worker_max_cached_workflows: int = Field(1000, alias="WORKER_MAX_CACHED_WORKFLOWS")
+
+    api_keys: list[str] = Field(default_factory=list, alias="CONTRACTSYNC_API_KEYS")
+    max_webhook_bytes: int = Field(1024 * 1024, alias="MAX_WEBHOOK_BYTES")
+    allow_private_targets: bool = Field(False, alias="ALLOW_PRIVATE_TARGETS")
+
+    vlens_webhook_token: SecretStr | None = Field(None, alias="VLENS_WEBHOOK_TOKEN")
+    documenso_webhook_secret: SecretStr | None = Field(None, alias="DOCUMENSO_WEBHOOK_SECRET")
+    fintechos_webhook_token: SecretStr | None = Field(None, alias="FINTECHOS_WEBHOOK_TOKEN")
+    signly_webhook_header: str = Field("X-Client-Auth", alias="SIGNLY_WEBHOOK_HEADER")
+    signly_webhook_token: SecretStr | None = Field(None, alias="SIGNLY_WEBHOOK_TOKEN")
+
+    vlens_api_url: str | None = Field(None, alias="VLENS_API_URL")
+    vlens_api_key: SecretStr | None = Field(None, alias="VLENS_API_KEY")
+    documenso_api_url: str | None = Field(None, alias="DOCUMENSO_API_URL")
+    documenso_api_key: SecretStr | None = Field(None, alias="DOCUMENSO_API_KEY")
+    signly_api_url: str | None = Field(None, alias="SIGNLY_API_URL")
+    signly_tenant_id: str | None = Field(None, alias="SIGNLY_TENANT_ID")
+    signly_api_key: SecretStr | None = Field(None, alias="SIGNLY_API_KEY")
+    fintechos_api_url: str | None = Field(None, alias="FINTECHOS_API_URL")
+    fintechos_api_key: SecretStr | None = Field(None, alias="FINTECHOS_API_KEY")
+
+    crm_base_url: str | None = Field(None, alias="CRM_BASE_URL")
+    crm_api_token: SecretStr | None = Field(None, alias="CRM_API_TOKEN")
+
+    poll_after: Duration = Field(timedelta(minutes=15), alias="POLL_AFTER")
+    poll_max: Duration = Field(timedelta(hours=6), alias="POLL_MAX")
+    contract_ttl: Duration = Field(timedelta(days=30), alias="CONTRACT_TTL")
+    terminal_grace: Duration = Field(timedelta(days=7), alias="TERMINAL_GRACE")
+
+    relay_interval: Duration = Field(timedelta(seconds=2), alias="RELAY_INTERVAL")
+    relay_lease: Duration = Field(timedelta(seconds=30), alias="RELAY_LEASE")
+    relay_concurrency: int = Field(32, alias="RELAY_CONCURRENCY")
+
+    api_host: str = Field("127.0.0.1", alias="API_HOST")
+    api_port: int = Field(8000, alias="API_PORT")
+    log_level: str = Field("INFO", alias="LOG_LEVEL")
+
+    @field_validator("api_keys", mode="before")
+    @classmethod
+    def _split_keys(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [key.strip() for key in value.split(",") if key.strip()]
+        return value
+
+    @property
+    def dev_mode(self) -> bool:
+        return self.env == "dev"
+
+    def require_production_secrets(self) -> None:
+        """Fail fast: outside dev mode the contracts API is never left open."""
+        if not self.dev_mode and not self.api_keys:
+            raise RuntimeError(
+                "CONTRACTSYNC_API_KEYS is empty; set it, or run with CONTRACTSYNC_ENV=dev"
+            )
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,61 @@
+"""Helpers the tests share: binaries from the installed packages, databases, events."""
+
+import shutil
+import sys
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+from temporalio.api.enums.v1 import IndexedValueType
+from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
+from temporalio.client import Client
+
+from core.events import ContractEvent, PartyUpdate, contract_id_for
+from core.temporal import SEARCH_ATTRIBUTES
+
+
+def binary(name: str) -> str:
+    """A binary shipped by a PyPI package, found beside this interpreter first."""
+    beside = Path(sys.executable).parent / name
+    found = str(beside) if beside.exists() else shutil.which(name)
+    if not found:
+        raise RuntimeError(f"{name} is not installed; run `make install`")
+    return found
+
+
+async def register_search_attributes(client: Client) -> None:
+    await client.operator_service.add_search_attributes(
+        AddSearchAttributesRequest(
+            namespace=client.namespace,
+            search_attributes={
+                key.name: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD for key in SEARCH_ATTRIBUTES
+            },
+        )
+    )
+
+
+def make_event(
+    external_id: str,
+    status: str | None,
+    *,
+    vendor: str = "vlens",
+    key: str | None = None,
+    at: datetime | None = None,
+    vendor_event: str | None = None,
+    parties: list[PartyUpdate] | None = None,
+    requires_all_parties: bool = False,
+) -> ContractEvent:
+    event_id = uuid.uuid4().hex
+    return ContractEvent(
+        event_id=event_id,
+        contract_id=contract_id_for(vendor, external_id),
+        vendor=vendor,
+        external_id=external_id,
+        dedup_key=key or event_id,
+        vendor_event=vendor_event or status,
+        status=status,
+        parties=parties or [],
+        requires_all_parties=requires_all_parties,
+        occurred_at=at,
+        received_at=at or datetime.now(UTC),
+    )

@@ -1,0 +1,1 @@
+"""Temporal workflows: the per-contract lifecycle entity."""
