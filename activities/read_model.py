@@ -38,7 +38,7 @@ class ReadModelActivities:
                 insert.on_conflict_do_update(
                     index_elements=["contract_id"],
                     set_=values,
-                    where=Contract.revision <= update.revision,  # type: ignore[arg-type]
+                    where=Contract.revision <= update.revision,
                 )
             )
             if update.entries:
@@ -47,5 +47,7 @@ class ReadModelActivities:
                     | numbered.entry.model_dump()
                     for numbered in update.entries
                 ]
-                await session.exec(insert_for(session, TimelineRow).values(rows).on_conflict_do_nothing())
+                await session.exec(
+                    insert_for(session, TimelineRow).values(rows).on_conflict_do_nothing()
+                )
             await session.commit()

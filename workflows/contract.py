@@ -21,7 +21,9 @@ with workflow.unsafe.imports_passed_through():
 
 BATCH = 500
 EVENTS_PER_RUN = 2000
-STORE_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1))
+STORE_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1)
+)
 
 
 @workflow.defn(name="ContractLifecycle")
@@ -187,5 +189,5 @@ class ContractLifecycle:
         if not base:
             return None
         info = workflow.info()
-        return f"{base.rstrip('/')}/namespaces/{quote(info.namespace)}/workflows/{quote(info.workflow_id, safe='')}"
-
+        workflow_id = quote(info.workflow_id, safe="")
+        return f"{base.rstrip('/')}/namespaces/{quote(info.namespace)}/workflows/{workflow_id}"

@@ -114,13 +114,15 @@ def apply(state: ContractState, event: ContractEvent, now: datetime) -> Result:
     state.remember(event.dedup_key)
     if state.created_at is None:
         state.created_at = now
-    state.last_event_at = event.occurred_at or event.received_at
+    at = event.occurred_at or event.received_at
+    state.last_event_at = max(state.last_event_at or at, at)
 
     target = ContractStatus.parse(event.status)
-    if not state.terminal:
-        _merge_parties(state, event.parties, event.occurred_at or event.received_at)
-        if target is ContractStatus.COUNTERSIGNED and event.requires_all_parties:
-            target = _all_parties_target(state)
+    # Party news that happened before completion still counts, whenever it arrives.
+    if not state.terminal or (state.completed_at is not None and at <= state.completed_at):
+        _merge_parties(state, event.parties, at)
+    if not state.terminal and target is ContractStatus.COUNTERSIGNED and event.requires_all_parties:
+        target = _all_parties_target(state)
     outcome = _judge(state, event, target)
     if outcome is Outcome.APPLIED and target is not None:
         state.status = target

@@ -7,13 +7,14 @@ which secret is configured and which one the request presents; the ingress compa
 constant time.
 """
 
+import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
-from pydantic import TypeAdapter, ValidationError
+from pydantic import SecretStr, TypeAdapter, ValidationError
 
 from core.events import PartyUpdate
 from core.settings import Settings
@@ -128,3 +129,21 @@ def parse_time(value: Any, name: str) -> datetime | None:
     except ValidationError as error:
         raise InvalidWebhook(f"`{name}` is not an ISO-8601 timestamp") from error
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def secret_value(secret: SecretStr | None) -> str | None:
+    """The configured secret; a blank one counts as unset, or it would match a missing header."""
+    if secret is None:
+        return None
+    value = secret.get_secret_value()
+    return value if value.strip() else None
+
+
+def header(raw: RawWebhook, name: str) -> str | None:
+    return raw.headers.get(name.lower())
+
+
+def digest(value: Any) -> str:
+    """A stable hash of JSON-able parts: canonical JSON leaves no separator to confuse."""
+    text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()

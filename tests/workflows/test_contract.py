@@ -77,7 +77,7 @@ async def test_events_out_of_order_and_duplicated_end_in_the_ordered_state(
     for event in [events[3], events[0], events[3], events[4], events[1], events[2], events[4]]:
         handle = await send(time_env.client, settings, event)
     assert handle is not None
-    view = await handle.execute_update(ContractLifecycle.sync)
+    view = await handle.execute_update("sync", result_type=ContractView)
     assert view.status == "COUNTERSIGNED"
     applied = {entry.vendor_event: entry.applied for entry in view.timeline}
     assert applied == {
@@ -97,9 +97,9 @@ async def test_malformed_and_unknown_events_are_recorded_not_applied(
     handle = await send(time_env.client, settings, make_event(contract, "SENT"))
     await handle.signal("event", {"contract_id": "vlens:x", "status": 7})
     await handle.signal("event", "not even an object")
-    await handle.signal(ContractLifecycle.event, make_event(contract, "SIGNED_ON_MARS"))
-    await handle.signal(ContractLifecycle.event, make_event(contract, "VIEWED"))
-    view = await handle.execute_update(ContractLifecycle.sync)
+    await handle.signal("event", make_event(contract, "SIGNED_ON_MARS"))
+    await handle.signal("event", make_event(contract, "VIEWED"))
+    view = await handle.execute_update("sync", result_type=ContractView)
     assert view.status == "VIEWED"
     notes = [entry.note or "" for entry in view.timeline]
     assert sum(note.startswith("malformed") for note in notes) == 2
@@ -112,8 +112,8 @@ async def test_read_model_and_search_attribute_follow_the_state(
 ) -> None:
     contract = external()
     handle = await send(time_env.client, settings, make_event(contract, "CREATED"))
-    await handle.signal(ContractLifecycle.event, make_event(contract, "DECLINED"))
-    await handle.execute_update(ContractLifecycle.sync)
+    await handle.signal("event", make_event(contract, "DECLINED"))
+    await handle.execute_update("sync", result_type=ContractView)
     description = await handle.describe()
     assert description.typed_search_attributes.get(
         __import__("core.temporal", fromlist=["x"]).CONTRACT_STATUS
@@ -122,10 +122,14 @@ async def test_read_model_and_search_attribute_follow_the_state(
     result = await handle.result()
     assert result.status == "DECLINED"
     async with sessions() as session:
-        row = (await session.exec(select(Contract).where(Contract.contract_id == f"vlens:{contract}"))).one()
+        row = (
+            await session.exec(select(Contract).where(Contract.contract_id == f"vlens:{contract}"))
+        ).one()
         timeline = (
             await session.exec(
-                select(TimelineRow).where(TimelineRow.contract_id == row.contract_id).order_by(TimelineRow.seq)  # type: ignore[arg-type]
+                select(TimelineRow)
+                .where(TimelineRow.contract_id == row.contract_id)
+                .order_by(TimelineRow.seq)  # type: ignore[arg-type]
             )
         ).all()
     assert row.status == "DECLINED"
@@ -155,18 +159,26 @@ async def test_thousands_of_events_continue_as_new_and_keep_dedup_keys(
     for batch in range(6):
         for i in range(500):
             await handle.signal(
-                ContractLifecycle.event,
-                make_event(contract, "VIEWED" if batch == 5 and i == 499 else None,
-                           key=f"n{batch}-{i}", vendor_event="note"),
+                "event",
+                make_event(
+                    contract,
+                    "VIEWED" if batch == 5 and i == 499 else None,
+                    key=f"n{batch}-{i}",
+                    vendor_event="note",
+                ),
             )
     # the very first key again, after several continue-as-new: still a duplicate
-    await handle.signal(ContractLifecycle.event, make_event(contract, "SIGNED", key="first"))
-    await handle.signal(ContractLifecycle.event, make_event(contract, "APPROVED", key="last"))
-    view = await handle.execute_update(ContractLifecycle.sync)
+    await handle.signal("event", make_event(contract, "SIGNED", key="first"))
+    await handle.signal("event", make_event(contract, "APPROVED", key="last"))
+    view = await handle.execute_update("sync", result_type=ContractView)
     description = await handle.describe()
     assert description.run_id != handle.first_execution_run_id  # it continued as new
     assert "SIGNED" not in [e.status for e in view.timeline]
     async with sessions() as session:
-        rows = (await session.exec(select(TimelineRow).where(TimelineRow.contract_id == f"vlens:{contract}"))).all()
+        rows = (
+            await session.exec(
+                select(TimelineRow).where(TimelineRow.contract_id == f"vlens:{contract}")
+            )
+        ).all()
     # every entry is kept in the read model even though the workflow keeps only the recent ones
     assert len(rows) == 1 + 3000 + 1

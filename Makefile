@@ -1,0 +1,34 @@
+# ContractSync developer commands. Everything installs into .venv from pyproject.toml.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+BIN := $(VENV)/bin
+
+.PHONY: install run test lint format bench chaos clean
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[dev]"
+	touch $@
+
+## make run: Temporal dev server (UI on :8233), worker and API (:8000); Ctrl-C stops all
+run: install
+	$(BIN)/contractsync dev
+
+## make test: the whole suite (SQLite; PostgreSQL too when DATABASE_URL points at one)
+test: install
+	$(BIN)/pytest
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy .
+
+format: install
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+clean:
+	rm -rf $(VENV) .data .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""The HTTP service: vendor webhook ingress, contracts API, inbound log."""

@@ -1,0 +1,188 @@
+"""Reading contracts: the live workflow for open ones, the read model for finished ones."""
+
+import base64
+import json
+import logging
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from pydantic import BaseModel
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+from temporalio.client import Client
+from temporalio.service import RPCError
+
+from core.events import ContractEvent, ContractView, Party, TimelineEntry, workflow_id_of
+from core.models import Contract, StoredEvent, TimelineRow
+from core.settings import Settings
+from workflows.contract import ContractLifecycle
+
+if TYPE_CHECKING:
+    from api.relay import Relay
+
+log = logging.getLogger("contractsync.contracts")
+
+QUERY_TIMEOUT = timedelta(seconds=3)
+
+
+class ContractSummary(BaseModel):
+    contract_id: str
+    vendor: str
+    external_id: str
+    status: str | None
+    vendor_status: str | None
+    parties: list[Party]
+    created_at: datetime | None
+    updated_at: datetime | None
+    completed_at: datetime | None
+    last_event_at: datetime | None
+    next_poll_at: datetime | None
+    workflow_id: str
+
+
+class ContractPage(BaseModel):
+    items: list[ContractSummary]
+    next_cursor: str | None
+
+
+async def read_contract(
+    contract_id: str, session: AsyncSession, client: Client, settings: Settings
+) -> ContractView | None:
+    row = await session.get(Contract, contract_id)
+    if row is None or not row.finished:
+        live = await _query(client, contract_id)
+        if live is not None:
+            return live
+    if row is not None:
+        return await _from_read_model(row, session, settings)
+    return await _not_yet_applied(contract_id, session, settings)
+
+
+async def read_after_event(
+    contract_id: str,
+    event_id: str,
+    session: AsyncSession,
+    client: Client,
+    settings: Settings,
+    relay: "Relay",
+    wait: timedelta,
+) -> ContractView | None:
+    """Read-your-write: the contract once the given stored event has been applied.
+
+    The event is handed to the workflow again if the relay has not marked it yet (the workflow
+    dedups), then the workflow's `sync` update answers once every event it has is applied.
+    """
+    stored = await session.get(StoredEvent, event_id)
+    if stored is None or stored.contract_id != contract_id:
+        return None
+    outcome = stored.relay_outcome
+    if stored.relayed_at is None:
+        outcome = await relay.hand_off(ContractEvent.model_validate(stored.payload))
+    if outcome == "signalled":
+        handle = client.get_workflow_handle_for(ContractLifecycle.run, workflow_id_of(contract_id))
+        try:
+            view: ContractView = await handle.execute_update(
+                "sync", result_type=ContractView, rpc_timeout=wait
+            )
+            return view
+        except Exception as error:  # noqa: BLE001  (worker down: answer with what is known)
+            log.info("sync update for %s failed: %s", contract_id, error)
+    return await read_contract(contract_id, session, client, settings)
+
+
+async def _query(client: Client, contract_id: str) -> ContractView | None:
+    handle = client.get_workflow_handle_for(ContractLifecycle.run, workflow_id_of(contract_id))
+    try:
+        return await handle.query(ContractLifecycle.state, rpc_timeout=QUERY_TIMEOUT)
+    except RPCError as error:
+        log.info("query for %s failed, using the read model: %s", contract_id, error)
+    except Exception as error:  # noqa: BLE001  (Temporal unreachable: the read model answers)
+        log.warning("query for %s failed, using the read model: %s", contract_id, error)
+    return None
+
+
+def ui_url(settings: Settings, workflow_id: str) -> str:
+    from urllib.parse import quote
+
+    base = settings.temporal_ui_url.rstrip("/")
+    namespace = quote(settings.temporal_namespace)
+    return f"{base}/namespaces/{namespace}/workflows/{quote(workflow_id, safe='')}"
+
+
+async def _from_read_model(
+    row: Contract, session: AsyncSession, settings: Settings
+) -> ContractView:
+    rows = await session.exec(
+        select(TimelineRow)
+        .where(TimelineRow.contract_id == row.contract_id)
+        .order_by(col(TimelineRow.seq))
+    )
+    return ContractView(
+        **summary_of(row).model_dump(),
+        timeline=[TimelineEntry.model_validate(entry, from_attributes=True) for entry in rows],
+        temporal_ui_url=ui_url(settings, row.workflow_id),
+    )
+
+
+async def _not_yet_applied(
+    contract_id: str, session: AsyncSession, settings: Settings
+) -> ContractView | None:
+    """Acknowledged but not yet applied (worker or Temporal down): show what is stored."""
+    rows = (
+        await session.exec(
+            select(StoredEvent)
+            .where(StoredEvent.contract_id == contract_id)
+            .order_by(col(StoredEvent.received_at))
+        )
+    ).all()
+    if not rows:
+        return None
+    vendor, _, external_id = contract_id.partition(":")
+    workflow_id = workflow_id_of(contract_id)
+    return ContractView(
+        contract_id=contract_id,
+        vendor=vendor,
+        external_id=external_id,
+        workflow_id=workflow_id,
+        temporal_ui_url=ui_url(settings, workflow_id),
+        timeline=[
+            TimelineEntry(
+                event_id=row.event_id,
+                source="webhook",
+                vendor_event=row.payload.get("vendor_event"),
+                status=row.payload.get("status"),
+                applied=False,
+                occurred_at=row.payload.get("occurred_at"),
+                received_at=row.received_at,
+                note="pending: stored, not yet applied",
+            )
+            for row in rows
+        ],
+    )
+
+
+def summary_of(row: Contract) -> ContractSummary:
+    return ContractSummary(
+        contract_id=row.contract_id,
+        vendor=row.vendor,
+        external_id=row.external_id,
+        status=row.status,
+        vendor_status=row.vendor_status,
+        parties=[Party.model_validate(party) for party in row.parties or []],
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        completed_at=row.completed_at,
+        last_event_at=row.last_event_at,
+        next_poll_at=row.next_poll_at,
+        workflow_id=row.workflow_id,
+    )
+
+
+def encode_cursor(row: Contract) -> str:
+    key = [row.updated_at.isoformat() if row.updated_at else "", row.contract_id]
+    return base64.urlsafe_b64encode(json.dumps(key).encode()).decode()
+
+
+def decode_cursor(cursor: str) -> tuple[datetime | None, str]:
+    updated, contract_id = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+    return (datetime.fromisoformat(updated) if updated else None), str(contract_id)

@@ -1,0 +1,170 @@
+"""Hands stored events to their workflows, and re-sends whatever was left behind.
+
+Right after the ack the ingress submits the event here; a few consumer tasks signal-with-start
+it and mark it relayed (in batches). Anything not relayed when its lease runs out (Temporal
+down, the process killed) is claimed again by the sweep. Claims use `FOR UPDATE SKIP LOCKED`
+on PostgreSQL, so several API processes sweep without sending the same event twice.
+"""
+
+import asyncio
+import contextlib
+import logging
+
+from sqlalchemy import func, update
+from sqlmodel import col, select
+from temporalio.client import Client
+from temporalio.exceptions import WorkflowAlreadyStartedError
+
+from core.db import SessionFactory, utcnow
+from core.events import ContractEvent
+from core.models import StoredEvent, TimelineRow
+from core.settings import Settings
+from core.upsert import insert_for
+from workflows.client import lifecycle_config, signal_with_start
+
+log = logging.getLogger("contractsync.relay")
+
+SWEEP_BATCH = 200
+QUEUE_LIMIT = 10_000
+
+
+class Relay:
+    def __init__(self, settings: Settings, sessions: SessionFactory, client: Client) -> None:
+        self._settings = settings
+        self._sessions = sessions
+        self._client = client
+        self._config = lifecycle_config(settings)
+        self._queue: asyncio.Queue[ContractEvent] = asyncio.Queue(maxsize=QUEUE_LIMIT)
+        self._done: dict[str, str] = {}
+        self._done_ready = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+
+    def submit(self, event: ContractEvent) -> None:
+        """Never blocks the request: when the queue is full the sweep picks the event up."""
+        with contextlib.suppress(asyncio.QueueFull):
+            self._queue.put_nowait(event)
+
+    @property
+    def backlog(self) -> int:
+        return self._queue.qsize()
+
+    def start(self) -> None:
+        consumers = [self._consume() for _ in range(self._settings.relay_concurrency)]
+        for job in [*consumers, self._flush_forever(), self._sweep_forever()]:
+            self._tasks.append(asyncio.create_task(job))
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks.clear()
+        await self._flush()
+
+    async def sweep(self) -> int:
+        """Claim events whose lease ran out and submit them again; returns how many."""
+        now = utcnow()
+        async with self._sessions() as session:
+            due = (
+                select(StoredEvent.event_id)
+                .where(col(StoredEvent.relayed_at).is_(None))
+                .where(
+                    (col(StoredEvent.lease_until).is_(None)) | (col(StoredEvent.lease_until) < now)
+                )
+                .order_by(col(StoredEvent.received_at))
+                .limit(SWEEP_BATCH)
+                .with_for_update(skip_locked=True)
+            )
+            claimed = await session.exec(
+                update(StoredEvent)
+                .where(col(StoredEvent.event_id).in_(due.scalar_subquery()))
+                .values(lease_until=now + self._settings.relay_lease)
+                .returning(StoredEvent.__table__.c.payload)  # type: ignore[attr-defined]
+            )
+            payloads = [row[0] for row in claimed]
+            await session.commit()
+        for payload in payloads:
+            self.submit(ContractEvent.model_validate(payload))
+        return len(payloads)
+
+    async def hand_off(self, event: ContractEvent) -> str | None:
+        """Signal the workflow; the outcome, or None to leave the event for the sweep."""
+        try:
+            await signal_with_start(
+                self._client, self._settings.temporal_task_queue, event, self._config
+            )
+        except WorkflowAlreadyStartedError:
+            await self._record_late(event)
+            return "late"
+        except Exception as error:  # noqa: BLE001  (Temporal down or slow: the sweep retries)
+            log.warning("could not hand %s to Temporal: %s", event.event_id, error)
+            return None
+        return "signalled"
+
+    async def _consume(self) -> None:
+        while True:
+            event = await self._queue.get()
+            outcome = await self.hand_off(event)
+            if outcome:
+                self._done[event.event_id] = outcome
+                self._done_ready.set()
+
+    async def _flush_forever(self) -> None:
+        while True:
+            await self._done_ready.wait()
+            try:
+                await self._flush()
+            except Exception as error:  # noqa: BLE001  (database blip: the leases expire and the sweep re-sends)
+                log.warning("could not mark events relayed: %s", error)
+
+    async def _flush(self) -> None:
+        self._done_ready.clear()
+        done, self._done = self._done, {}
+        if not done:
+            return
+        now = utcnow()
+        async with self._sessions() as session:
+            for outcome in set(done.values()):
+                ids = [event_id for event_id, said in done.items() if said == outcome]
+                await session.exec(
+                    update(StoredEvent)
+                    .where(col(StoredEvent.event_id).in_(ids))
+                    .values(relayed_at=now, relay_outcome=outcome, lease_until=None)
+                )
+            await session.commit()
+
+    async def _sweep_forever(self) -> None:
+        interval = self._settings.relay_interval.total_seconds()
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                await self.sweep()
+            except Exception as error:  # noqa: BLE001  (database blip: next round)
+                log.warning("relay sweep failed: %s", error)
+
+    async def _record_late(self, event: ContractEvent) -> None:
+        """The contract's workflow has completed: keep the event on its timeline, unapplied."""
+        async with self._sessions() as session:
+            last = await session.exec(
+                select(func.max(TimelineRow.seq)).where(
+                    TimelineRow.contract_id == event.contract_id
+                )
+            )
+            seq = (last.one() or 0) + 1
+            await session.exec(
+                insert_for(session, TimelineRow)
+                .values(
+                    contract_id=event.contract_id,
+                    event_id=event.event_id,
+                    seq=seq,
+                    source=event.source,
+                    vendor_event=event.vendor_event,
+                    status=event.status,
+                    applied=False,
+                    occurred_at=event.occurred_at,
+                    received_at=event.received_at,
+                    note="late: the contract had already finished",
+                )
+                .on_conflict_do_nothing()
+            )
+            await session.commit()
+        log.info("late event %s for finished contract %s", event.event_id, event.contract_id)
