@@ -10,6 +10,7 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 import pytest_asyncio
 from sqlalchemy import text
@@ -21,6 +22,7 @@ from temporalio.testing import WorkflowEnvironment
 from core.db import SessionFactory, async_url, open_database
 from core.settings import Settings
 from tests.support import binary, register_search_attributes
+from worker import outbound_http
 
 
 @pytest.fixture(scope="session")
@@ -69,6 +71,12 @@ async def time_env() -> AsyncIterator[WorkflowEnvironment]:
         yield env
     finally:
         await env.shutdown()
+
+
+@pytest_asyncio.fixture(scope="session")
+async def http() -> AsyncIterator[httpx.AsyncClient]:
+    async with outbound_http() as client:
+        yield client
 
 
 @pytest.fixture

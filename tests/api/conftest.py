@@ -18,7 +18,7 @@ from core.db import SessionFactory
 from core.settings import Settings
 from core.temporal import SEARCH_ATTRIBUTES
 from tests.support import binary
-from worker import build_worker
+from worker import Deps, build_worker
 
 SECRETS = {
     "VLENS_WEBHOOK_TOKEN": "vlens-token",
@@ -91,9 +91,12 @@ async def api(run_api: RunApi, stack_settings: Settings) -> AsyncIterator[httpx.
 
 @pytest_asyncio.fixture
 async def stack_worker(
-    dev_env: WorkflowEnvironment, stack_settings: Settings, sessions: SessionFactory
+    dev_env: WorkflowEnvironment,
+    stack_settings: Settings,
+    sessions: SessionFactory,
+    http: httpx.AsyncClient,
 ) -> AsyncIterator[Worker]:
-    async with build_worker(dev_env.client, stack_settings, sessions) as running:
+    async with build_worker(dev_env.client, Deps(stack_settings, sessions, http)) as running:
         yield running
 
 

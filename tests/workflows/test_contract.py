@@ -4,6 +4,7 @@ import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
+import httpx
 import pytest
 import pytest_asyncio
 from sqlmodel import select
@@ -17,17 +18,20 @@ from core.events import ContractEvent, ContractView, workflow_id_for
 from core.models import Contract, TimelineRow
 from core.settings import Settings
 from tests.support import make_event
-from worker import build_worker
+from worker import Deps, build_worker
 from workflows.contract import ContractLifecycle
 from workflows.inputs import ContractInput, LifecycleConfig
 
 
 @pytest_asyncio.fixture
 async def worker(
-    time_env: WorkflowEnvironment, settings: Settings, sessions: SessionFactory
+    time_env: WorkflowEnvironment,
+    settings: Settings,
+    sessions: SessionFactory,
+    http: httpx.AsyncClient,
 ) -> AsyncIterator[Worker]:
     """A worker per test; what the test left open is terminated, since time is global."""
-    async with build_worker(time_env.client, settings, sessions) as running:
+    async with build_worker(time_env.client, Deps(settings, sessions, http)) as running:
         yield running
         for workflow_id in _started.pop(settings.temporal_task_queue, set()):
             handle = time_env.client.get_workflow_handle(workflow_id)
