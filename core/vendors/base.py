@@ -82,15 +82,19 @@ def load_json_object(body: bytes) -> dict[str, Any]:
 
 
 def require_str(data: Mapping[str, Any], key: str, where: str = "") -> str:
-    """A non-empty string id; numbers are accepted as ids (Documenso's are integers)."""
+    """A non-empty string id; anything else is not the vendor's shape."""
     value = data.get(key)
-    if isinstance(value, bool) or value is None:
-        raise InvalidWebhook(f"missing or invalid `{where}{key}`")
-    if isinstance(value, int):
-        return str(value)
     if not isinstance(value, str) or not value.strip():
-        raise InvalidWebhook(f"missing or invalid `{where}{key}`")
+        raise InvalidWebhook(f"missing or invalid `{where}{key}`: expected a non-empty string")
     return value
+
+
+def require_id(data: Mapping[str, Any], key: str, where: str = "") -> str:
+    """An id the vendor sends as an integer (Documenso) or a string."""
+    value = data.get(key)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return require_str(data, key, where)
 
 
 def optional_str(data: Mapping[str, Any], key: str, where: str = "") -> str | None:

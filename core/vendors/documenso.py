@@ -15,8 +15,8 @@ from core.vendors.base import (
     load_json_object,
     optional_str,
     parse_time,
+    require_id,
     require_object,
-    require_str,
     secret_value,
 )
 
@@ -47,7 +47,7 @@ class DocumensoAdapter(VendorAdapter):
         body = load_json_object(raw.body)
         event = normalize_event(optional_str(body, "event"))
         document = require_object(body, "payload")
-        external_id = require_str(document, "id", "payload.")
+        external_id = require_id(document, "id", "payload.")
         status = optional_str(document, "status", "payload.")
         updated_at = optional_str(document, "updatedAt", "payload.")
         recipients = _recipients(document)
@@ -79,7 +79,7 @@ def _recipients(document: dict[str, Any]) -> list[dict[str, Any]]:
     if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
         raise InvalidWebhook("`payload.Recipient` must be a list of objects")
     for item in value:
-        require_str(item, "id", "payload.Recipient[].")
+        require_id(item, "id", "payload.Recipient[].")
         for key in ("email", "name", "role", "readStatus", "signingStatus", "sendStatus"):
             optional_str(item, key, "payload.Recipient[].")
     return value
@@ -111,7 +111,7 @@ def _party(recipient: dict[str, Any]) -> PartyUpdate:
     else:
         state = "PENDING"
     return PartyUpdate(
-        party_id=require_str(recipient, "id"),
+        party_id=require_id(recipient, "id"),
         state=state,
         email=recipient.get("email"),
         name=recipient.get("name"),
@@ -130,7 +130,7 @@ def _dedup_key(
     signers = sorted(
         (
             {
-                "id": require_str(item, "id"),
+                "id": require_id(item, "id"),
                 "signingStatus": item.get("signingStatus"),
                 "readStatus": item.get("readStatus"),
             }
