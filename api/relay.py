@@ -37,6 +37,7 @@ class Relay:
         self._queue: asyncio.Queue[ContractEvent] = asyncio.Queue(maxsize=QUEUE_LIMIT)
         self._done: dict[str, str] = {}
         self._done_ready = asyncio.Event()
+        self._flushing = asyncio.Lock()  # drain() must wait for a flush already under way
         self._tasks: list[asyncio.Task[None]] = []
 
     def submit(self, event: ContractEvent) -> None:
@@ -100,13 +101,21 @@ class Relay:
             return None
         return "signalled"
 
+    async def drain(self) -> None:
+        """Wait until everything submitted so far was handed off and marked (shutdown, tests)."""
+        await self._queue.join()
+        await self._flush()
+
     async def _consume(self) -> None:
         while True:
             event = await self._queue.get()
-            outcome = await self.hand_off(event)
-            if outcome:
-                self._done[event.event_id] = outcome
-                self._done_ready.set()
+            try:
+                outcome = await self.hand_off(event)
+                if outcome:
+                    self._done[event.event_id] = outcome
+                    self._done_ready.set()
+            finally:
+                self._queue.task_done()
 
     async def _flush_forever(self) -> None:
         while True:
@@ -117,20 +126,21 @@ class Relay:
                 log.warning("could not mark events relayed: %s", error)
 
     async def _flush(self) -> None:
-        self._done_ready.clear()
-        done, self._done = self._done, {}
-        if not done:
-            return
-        now = utcnow()
-        async with self._sessions() as session:
-            for outcome in set(done.values()):
-                ids = [event_id for event_id, said in done.items() if said == outcome]
-                await session.exec(
-                    update(StoredEvent)
-                    .where(col(StoredEvent.event_id).in_(ids))
-                    .values(relayed_at=now, relay_outcome=outcome, lease_until=None)
-                )
-            await session.commit()
+        async with self._flushing:
+            self._done_ready.clear()
+            done, self._done = self._done, {}
+            if not done:
+                return
+            now = utcnow()
+            async with self._sessions() as session:
+                for outcome in set(done.values()):
+                    ids = [event_id for event_id, said in done.items() if said == outcome]
+                    await session.exec(
+                        update(StoredEvent)
+                        .where(col(StoredEvent.event_id).in_(ids))
+                        .values(relayed_at=now, relay_outcome=outcome, lease_until=None)
+                    )
+                await session.commit()
 
     async def _sweep_forever(self) -> None:
         interval = self._settings.relay_interval.total_seconds()

@@ -80,5 +80,5 @@ def test_dev_stack_runs_a_webhook_through_and_stops_cleanly(dev_stack) -> None: 
 
     process.send_signal(signal.SIGINT)
     assert process.wait(timeout=30) == 0
-    gone, alive = psutil.wait_procs(children, timeout=15)
+    _gone, alive = psutil.wait_procs(children, timeout=15)
     assert not alive, f"left running: {alive}"
