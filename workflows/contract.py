@@ -98,8 +98,8 @@ class ContractLifecycle:
 
     def _next_wakeup(self) -> timedelta | None:
         if self._state.terminal:
-            completed = self._state.completed_at or workflow.now()
-            remaining = completed + self._input.config.terminal_grace - workflow.now()
+            finalized = self._state.finalized_at or workflow.now()
+            remaining = finalized + self._input.config.terminal_grace - workflow.now()
             return max(remaining, timedelta(seconds=1))
         return None  # polling fallback and expiry attach here
 
@@ -122,6 +122,10 @@ class ContractLifecycle:
         self._events_this_run += len(batch)
         if changes and self._state.status is not None:
             workflow.upsert_search_attributes([CONTRACT_STATUS.value_set(self._state.status.value)])
+            workflow.set_current_details(
+                f"{self._state.status.value}: {self._state.vendor} contract "
+                f"{self._state.external_id}"
+            )
         await self._write_read_model()
         for event, result in changes:
             await self._on_status_change(event, result)

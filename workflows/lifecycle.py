@@ -57,6 +57,8 @@ class ContractState(BaseModel):
     completed_at: datetime | None = None
     last_event_at: datetime | None = None
     next_poll_at: datetime | None = None
+    # when this service saw the terminal status (completed_at is the vendor's time)
+    finalized_at: datetime | None = None
     timeline: list[TimelineEntry] = Field(default_factory=list)
     events_recorded: int = 0
     seen_keys: list[str] = Field(default_factory=list)
@@ -118,9 +120,8 @@ def apply(state: ContractState, event: ContractEvent, now: datetime) -> Result:
     state.last_event_at = max(state.last_event_at or at, at)
 
     target = ContractStatus.parse(event.status)
-    # Party news that happened before completion still counts, whenever it arrives.
-    if not state.terminal or (state.completed_at is not None and at <= state.completed_at):
-        _merge_parties(state, event.parties, at)
+    # Party news counts whenever it arrives: a party's state only moves forward.
+    _merge_parties(state, event.parties, at)
     if not state.terminal and target is ContractStatus.COUNTERSIGNED and event.requires_all_parties:
         target = _all_parties_target(state)
     outcome = _judge(state, event, target)
@@ -129,6 +130,7 @@ def apply(state: ContractState, event: ContractEvent, now: datetime) -> Result:
         state.vendor_status = event.vendor_status or event.vendor_event
         if target.terminal:
             state.completed_at = event.occurred_at or now
+            state.finalized_at = now
     if outcome in (Outcome.APPLIED, Outcome.PARTIES_ONLY):
         state.updated_at = now
 
@@ -177,7 +179,32 @@ def _all_parties_target(state: ContractState) -> ContractStatus:
     return ContractStatus.COUNTERSIGNED if done and state.parties else ContractStatus.SIGNED
 
 
+PARTY_RANKS = {
+    "PENDING": 0,
+    "CREATED": 5,
+    "SENT": 10,
+    "STARTED": 20,
+    "VIEWED": 30,
+    "DELEGATED": 40,
+    "SIGNED": 50,
+    "COMPLETED": 60,
+    "DECLINED": 70,
+    "FAILED": 70,
+    "CANCELLED": 70,
+    "EXPIRED": 70,
+}
+IDENTITY_RANK = 15  # OTP_*, BIOMETRIC_*, LIVENESS_*: after creation, before the party starts
+
+
+def party_rank(state: str) -> int:
+    if state in PARTY_RANKS:
+        return PARTY_RANKS[state]
+    return IDENTITY_RANK if "_" in state else 0
+
+
 def _merge_parties(state: ContractState, updates: list[PartyUpdate], at: datetime) -> None:
+    """A party's state only moves forward (vendors' own flows do), so any delivery order ends
+    in the same parties; time, then the name, only break ties between equal ranks."""
     by_id = {party.party_id: party for party in state.parties}
     for update in updates:
         known = by_id.get(update.party_id)
@@ -186,10 +213,11 @@ def _merge_parties(state: ContractState, updates: list[PartyUpdate], at: datetim
             state.parties.append(party)
             by_id[party.party_id] = party
             continue
-        if known.updated_at is not None and at < known.updated_at:
-            continue  # an older event must not overwrite a newer party state
-        known.state = update.state
-        known.email = update.email or known.email
-        known.name = update.name or known.name
-        known.role = update.role or known.role
-        known.updated_at = at
+        known.email = known.email or update.email
+        known.name = known.name or update.name
+        known.role = known.role or update.role
+        new_key = (party_rank(update.state), at, update.state)
+        known_key = (party_rank(known.state), known.updated_at or at, known.state)
+        if new_key > known_key:
+            known.state = update.state
+            known.updated_at = at

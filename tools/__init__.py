@@ -1,0 +1,1 @@
+"""Developer tools: vendor simulators and helpers that tests, the CLI and the benchmark share."""
