@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 BIN := $(VENV)/bin
 
-.PHONY: install run test lint format bench chaos clean
+.PHONY: install run test lint format bench chaos clean browser
 
 install: $(VENV)/.installed
 
@@ -20,6 +20,13 @@ run: install
 ## make test: the whole suite (SQLite; PostgreSQL too when DATABASE_URL points at one)
 test: install
 	$(BIN)/pytest
+
+## make browser: Debian's Chromium for the browser tests (they skip without it, fail in CI)
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+		apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium; }
+	@chromium --version 2>/dev/null
 
 lint: install
 	$(BIN)/ruff check .

@@ -10,17 +10,24 @@ from typing import Any
 
 import httpx
 from temporalio.client import Client
+from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 from temporalio.worker import Worker
 
+from activities.crm import CrmActivities
+from activities.delivery import DeliveryActivities
+from activities.polling import PollingActivities
 from activities.read_model import ReadModelActivities
 from core.db import SessionFactory, open_database
+from core.logging import configure_logging
 from core.settings import Settings, get_settings
 from core.temporal import connect
+from core.tracing import temporal_interceptors, tracer_provider_for
 from workflows.contract import ContractLifecycle
+from workflows.delivery import EventDelivery, Redelivery
 
 log = logging.getLogger("contractsync.worker")
 
-WORKFLOWS: Sequence[type] = (ContractLifecycle,)
+WORKFLOWS: Sequence[type] = (ContractLifecycle, EventDelivery, Redelivery)
 HTTP_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
 
 
@@ -35,7 +42,10 @@ class Deps:
 
 def activities_for(deps: Deps) -> list[Any]:
     read_model = ReadModelActivities(deps.sessions)
-    return [read_model.write]
+    polling = PollingActivities(deps.settings, deps.http)
+    crm = CrmActivities(deps.settings, deps.http)
+    delivery = DeliveryActivities(deps.settings, deps.sessions, deps.http)
+    return [read_model.write, polling.poll, crm.reconcile, delivery.list_targets, delivery.deliver]
 
 
 @asynccontextmanager
@@ -56,17 +66,33 @@ def build_worker(client: Client, deps: Deps, **options: Any) -> Worker:
     )
 
 
+def metrics_runtime(settings: Settings) -> Runtime | None:
+    """A runtime serving the SDK's worker metrics (task slots, poll and task latencies, cache
+    size) for Prometheus, when WORKER_METRICS_ADDRESS is set."""
+    if not settings.worker_metrics_address:
+        return None
+    prometheus = PrometheusConfig(bind_address=settings.worker_metrics_address)
+    return Runtime(telemetry=TelemetryConfig(metrics=prometheus))
+
+
 async def run(settings: Settings) -> None:
-    client = await connect(settings)
+    tracing = tracer_provider_for(settings, "contractsync-worker")
+    client = await connect(
+        settings, runtime=metrics_runtime(settings), interceptors=temporal_interceptors(tracing)
+    )
     async with open_database(settings.database_url) as sessions, outbound_http() as http:
         worker = build_worker(client, Deps(settings, sessions, http))
         log.info("worker polling %s on %s", settings.temporal_task_queue, settings.temporal_address)
-        await worker.run()
+        try:
+            await worker.run()
+        finally:
+            if tracing is not None:
+                tracing.shutdown()
 
 
 def main() -> None:
     settings = get_settings()
-    logging.basicConfig(level=settings.log_level)
+    configure_logging(settings)
     asyncio.run(run(settings))
 
 

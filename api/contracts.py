@@ -9,9 +9,10 @@ from typing import TYPE_CHECKING
 from pydantic import BaseModel
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
-from temporalio.client import Client
-from temporalio.service import RPCError
+from temporalio.client import Client, WorkflowUpdateRPCTimeoutOrCancelledError
+from temporalio.service import RPCError, RPCStatusCode
 
+from api.problems import Conflict, NotFound, ServiceUnavailable
 from core.events import ContractEvent, ContractView, Party, TimelineEntry, workflow_id_of
 from core.models import Contract, StoredEvent, TimelineRow
 from core.settings import Settings
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("contractsync.contracts")
 
 QUERY_TIMEOUT = timedelta(seconds=3)
+POLL_TIMEOUT = timedelta(seconds=60)
 
 
 class ContractSummary(BaseModel):
@@ -88,6 +90,24 @@ async def read_after_event(
         except Exception as error:  # noqa: BLE001  (worker down: answer with what is known)
             log.info("sync update for %s failed: %s", contract_id, error)
     return await read_contract(contract_id, session, client, settings)
+
+
+async def poll_now(client: Client, contract_id: str) -> ContractView:
+    """The workflow's `poll` update: it asks the vendor and applies what changed."""
+    handle = client.get_workflow_handle_for(ContractLifecycle.run, workflow_id_of(contract_id))
+    try:
+        view: ContractView = await handle.execute_update(
+            "poll", result_type=ContractView, rpc_timeout=POLL_TIMEOUT
+        )
+    except RPCError as error:
+        if error.status == RPCStatusCode.NOT_FOUND:
+            raise NotFound(f"no running contract {contract_id}") from error
+        if error.status == RPCStatusCode.FAILED_PRECONDITION:
+            raise Conflict(f"{contract_id} is finished; nothing to poll") from error
+        raise ServiceUnavailable(f"could not reach the contract's workflow: {error}") from error
+    except WorkflowUpdateRPCTimeoutOrCancelledError as error:
+        raise ServiceUnavailable("the contract's workflow did not answer in time") from error
+    return view
 
 
 async def _query(client: Client, contract_id: str) -> ContractView | None:

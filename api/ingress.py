@@ -16,6 +16,7 @@ from urllib.parse import urlencode
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlmodel import select
 
+from api.metrics import ApiMetrics
 from api.problems import (
     BadRequest,
     PayloadTooLarge,
@@ -25,6 +26,7 @@ from api.problems import (
 )
 from core.db import SessionFactory, utcnow
 from core.events import ContractEvent, contract_id_for
+from core.logging import event_ids
 from core.models import InboundRequest, StoredEvent
 from core.settings import Settings
 from core.upsert import insert_for
@@ -62,13 +64,17 @@ def new_event_id() -> str:
 
 
 class Ingress:
-    def __init__(self, settings: Settings, sessions: SessionFactory) -> None:
+    def __init__(
+        self, settings: Settings, sessions: SessionFactory, metrics: ApiMetrics | None = None
+    ) -> None:
         self._settings = settings
         self._sessions = sessions
+        self._metrics = metrics or ApiMetrics()
         self._warned: set[str] = set()
 
     async def receive(self, adapter: VendorAdapter, received: Received) -> Accepted:
         """Judge and store one request; raises a Problem (already logged) when refused."""
+        self._metrics.webhook_received(adapter.name)
         try:
             if received.oversize is not None:
                 raise PayloadTooLarge(
@@ -140,11 +146,18 @@ class Ingress:
                 )
                 await session.commit()
         except (OperationalError, DBAPIError, OSError) as error:
-            log.error("storage unavailable, asking %s to retry: %s", adapter.name, error)
+            self._metrics.webhook_outcome(adapter.name, "unavailable")
+            log.error(
+                "storage unavailable, asking %s to retry: %s",
+                adapter.name,
+                error,
+                extra=event_ids(event),
+            )
             raise ServiceUnavailable(
                 "storage is unavailable; retry later",
                 headers={"Retry-After": RETRY_AFTER_SECONDS},
             ) from error
+        self._metrics.webhook_outcome(adapter.name, "duplicate" if duplicate else "accepted")
         return Accepted(event=event, duplicate=duplicate)
 
     async def _log_rejected(
@@ -163,7 +176,9 @@ class Ingress:
                     )
                 )
                 await session.commit()
+            self._metrics.webhook_outcome(adapter.name, "rejected")
         except (OperationalError, DBAPIError, OSError) as error:
+            self._metrics.webhook_outcome(adapter.name, "unavailable")
             raise ServiceUnavailable(
                 "storage is unavailable; retry later",
                 headers={"Retry-After": RETRY_AFTER_SECONDS},

@@ -3,7 +3,7 @@
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
@@ -11,11 +11,16 @@ from pydantic import BaseModel
 
 from api import problems
 from api.ingress import Ingress
+from api.metrics import AckLatency, ApiMetrics
 from api.relay import Relay
-from api.routes import contracts, health, inbound, webhooks
+from api.routes import contracts, deliveries, health, inbound, metrics, subscriptions, ui, webhooks
 from core.db import open_database
 from core.settings import Settings, get_settings
 from core.temporal import connect
+from core.tracing import instrument_app, temporal_interceptors, tracer_provider_for
+
+if TYPE_CHECKING:
+    from opentelemetry.sdk.trace import TracerProvider
 
 log = logging.getLogger("contractsync.api")
 
@@ -29,20 +34,25 @@ class Problem(BaseModel):
     detail: str
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None, *, tracer_provider: "TracerProvider | None" = None
+) -> FastAPI:
+    """`tracer_provider` overrides the one the OTEL_* settings would build (tests)."""
     settings = settings or get_settings()
     settings.require_production_secrets()
+    tracing = tracer_provider or tracer_provider_for(settings, "contractsync-api")
+    app_metrics = ApiMetrics()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with open_database(settings.database_url) as sessions:
-            client = await connect(settings, lazy=True)
+            client = await connect(settings, lazy=True, interceptors=temporal_interceptors(tracing))
             relay = Relay(settings, sessions, client)
             app.state.settings = settings
             app.state.sessions = sessions
             app.state.temporal = client
             app.state.relay = relay
-            app.state.ingress = Ingress(settings, sessions)
+            app.state.ingress = Ingress(settings, sessions, app_metrics)
             relay.start()
             log.info(
                 "api ready (env=%s, database=%s)", settings.env, sessions.kw["bind"].url.drivername
@@ -51,6 +61,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 yield
             finally:
                 await relay.stop()
+                if tracing is not None:
+                    tracing.force_flush()
 
     app = FastAPI(
         title="ContractSync",
@@ -59,9 +71,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.metrics = app_metrics
+    app.state.tracing = tracing
     problems.install(app)
-    for module in (webhooks, contracts, inbound, health):
+    for module in (webhooks, contracts, inbound, health, metrics, ui, subscriptions, deliveries):
         app.include_router(module.router)
+    app.add_middleware(AckLatency, metrics=app_metrics)
+    if tracing is not None:
+        instrument_app(app, tracing)
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:

@@ -34,6 +34,10 @@ class NotFound(Problem):
     status, title = 404, "Not Found"
 
 
+class Conflict(Problem):
+    status, title = 409, "Conflict"
+
+
 class PreconditionFailed(Problem):
     status, title = 412, "Precondition Failed"
 

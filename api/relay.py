@@ -17,6 +17,7 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from core.db import SessionFactory, utcnow
 from core.events import ContractEvent
+from core.logging import event_ids
 from core.models import StoredEvent, TimelineRow
 from core.settings import Settings
 from core.upsert import insert_for
@@ -97,7 +98,9 @@ class Relay:
             await self._record_late(event)
             return "late"
         except Exception as error:  # noqa: BLE001  (Temporal down or slow: the sweep retries)
-            log.warning("could not hand %s to Temporal: %s", event.event_id, error)
+            log.warning(
+                "could not hand %s to Temporal: %s", event.event_id, error, extra=event_ids(event)
+            )
             return None
         return "signalled"
 
@@ -177,4 +180,9 @@ class Relay:
                 .on_conflict_do_nothing()
             )
             await session.commit()
-        log.info("late event %s for finished contract %s", event.event_id, event.contract_id)
+        log.info(
+            "late event %s for finished contract %s",
+            event.event_id,
+            event.contract_id,
+            extra=event_ids(event),
+        )

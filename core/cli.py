@@ -1,7 +1,6 @@
 """The `contractsync` command: dev stack, API, worker, migrations, vendor simulation."""
 
 import asyncio
-import logging
 from pathlib import Path
 from typing import Annotated
 
@@ -32,14 +31,16 @@ def api() -> None:
     import uvicorn
 
     from api.main import create_app
+    from core.logging import configure_logging
 
     settings = get_settings()
-    logging.basicConfig(level=settings.log_level)
+    configure_logging(settings)
     uvicorn.run(
         create_app(settings),
         host=settings.api_host,
         port=settings.api_port,
         log_level=settings.log_level.lower(),
+        log_config=None,  # uvicorn's lines go through our handler (JSON in production)
         access_log=False,
     )
 

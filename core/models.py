@@ -3,7 +3,7 @@
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, LargeBinary, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, LargeBinary, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from core.db import UTCDateTime
@@ -93,3 +93,60 @@ class TimelineRow(SQLModel, table=True):
     occurred_at: datetime | None = _utc(default=None)
     received_at: datetime = _utc()
     note: str | None = Field(default=None, max_length=500)
+
+
+class Subscription(SQLModel, table=True):
+    """An outbound webhook endpoint. Deleting keeps the row (and its delivery log)."""
+
+    __tablename__ = "subscriptions"
+
+    webhook_id: str = Field(primary_key=True, max_length=64)
+    url: str = Field(max_length=2048)
+    events: list[str] = Field(sa_column=Column(JSON, nullable=False))
+    description: str | None = Field(default=None, max_length=500)
+    custom_headers: dict[str, str] = Field(
+        default_factory=dict, sa_column=Column(JSON, nullable=False)
+    )
+    max_attempts: int
+    timeout_ms: int
+    secret: str = Field(max_length=128)
+    status: str = Field(max_length=16, index=True)
+    disabled_reason: str | None = Field(default=None, max_length=500)
+    # Start of the current run of failed attempts; cleared by any success.
+    failing_since: datetime | None = _utc(default=None)
+    version: int = 1
+    created_at: datetime = _utc()
+    updated_at: datetime = _utc()
+    deleted_at: datetime | None = _utc(default=None)
+
+
+class OutboundMessage(SQLModel, table=True):
+    """The exact body sent under one `webhook-id`, so a redelivery sends the same bytes."""
+
+    __tablename__ = "outbound_messages"
+
+    message_id: str = Field(primary_key=True, max_length=64)
+    webhook_id: str = Field(max_length=64, index=True)
+    event_id: str = Field(max_length=80)
+    event_type: str = Field(max_length=64)
+    body: str = Field(sa_column=Column(Text, nullable=False))
+    created_at: datetime = _utc()
+
+
+class DeliveryAttempt(SQLModel, table=True):
+    """Every attempt to deliver a message, with what the subscriber answered."""
+
+    __tablename__ = "delivery_attempts"
+    __table_args__ = (Index("ix_delivery_attempts_webhook", "webhook_id", "delivery_id"),)
+
+    delivery_id: str = Field(primary_key=True, max_length=64)
+    message_id: str = Field(max_length=64, index=True)
+    webhook_id: str = Field(max_length=64)
+    event_id: str = Field(max_length=80)
+    attempt: int
+    trigger: str = Field(max_length=16)
+    status_code: int | None = None
+    error: str | None = Field(default=None, max_length=1000)
+    duration_ms: int
+    response: str | None = Field(default=None, sa_column=Column(Text))
+    at: datetime = _utc()

@@ -55,10 +55,21 @@ class Settings(BaseSettings):
     relay_interval: Duration = Field(timedelta(seconds=2), alias="RELAY_INTERVAL")
     relay_lease: Duration = Field(timedelta(seconds=30), alias="RELAY_LEASE")
     relay_concurrency: int = Field(32, alias="RELAY_CONCURRENCY")
+    subscription_disable_after: Duration = Field(
+        timedelta(days=5), alias="SUBSCRIPTION_DISABLE_AFTER"
+    )
 
     api_host: str = Field("127.0.0.1", alias="API_HOST")
     api_port: int = Field(8000, alias="API_PORT")
     log_level: str = Field("INFO", alias="LOG_LEVEL")
+    # Unset: JSON outside dev mode, text in dev mode (see core.logging).
+    log_format: Literal["json", "text"] | None = Field(None, alias="LOG_FORMAT")
+    # host:port for the worker's Prometheus endpoint (Temporal SDK metrics); unset: off.
+    worker_metrics_address: str | None = Field(None, alias="WORKER_METRICS_ADDRESS")
+    # The standard OpenTelemetry variables; tracing is off unless one of them is set.
+    otel_exporter_otlp_endpoint: str | None = Field(None, alias="OTEL_EXPORTER_OTLP_ENDPOINT")
+    otel_traces_exporter: str | None = Field(None, alias="OTEL_TRACES_EXPORTER")
+    otel_service_name: str | None = Field(None, alias="OTEL_SERVICE_NAME")
 
     @field_validator("api_keys", mode="before")
     @classmethod

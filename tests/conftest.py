@@ -60,8 +60,10 @@ async def sessions(database_url: str) -> AsyncIterator[SessionFactory]:
         yield factory
 
 
-@pytest_asyncio.fixture(scope="session")
+@pytest_asyncio.fixture
 async def time_env() -> AsyncIterator[WorkflowEnvironment]:
+    """One time-skipping server per test (it starts in a fraction of a second): time is global
+    to a server, so anything a test leaves running must not hold back the next test's clock."""
     env = await WorkflowEnvironment.start_time_skipping(
         test_server_existing_path=binary("temporal-test-server"),
         data_converter=pydantic_data_converter,

@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 
@@ -88,12 +89,14 @@ class CrmStub:
             if not isinstance(body, dict):
                 return JSONResponse({"error": "the body must be an object"}, 400)
             new = contract_id not in self.records
-            self.records[contract_id] = {**body, "contract_id": contract_id}
+            stored = {**body, "contract_id": contract_id}
+            self.records[contract_id] = stored
             if new:
                 self.created[contract_id] += 1
             self.puts[contract_id] += 1
-            self._after_put(contract_id)
-            return JSONResponse(body, 201 if new else 200)
+            answer = JSONResponse(dict(stored), 201 if new else 200)
+            self._after_put(contract_id)  # the answer still shows what was written
+            return answer
 
         @app.get("/contracts/{contract_id}")
         async def read(contract_id: str) -> JSONResponse:
@@ -106,8 +109,6 @@ class CrmStub:
 
 
 def main() -> None:
-    import uvicorn
-
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8100)

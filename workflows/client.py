@@ -55,4 +55,8 @@ async def signal_with_start(
             ]
         ),
         static_summary=f"{event.vendor} contract {event.external_id}",
+        static_details=(
+            f"- vendor: {event.vendor}\n- external id: {event.external_id}\n"
+            f"- contract id: {event.contract_id}"
+        ),
     )

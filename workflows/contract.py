@@ -6,23 +6,44 @@ places where outbound delivery, CRM reconcile and polling attach are the `_on_*`
 `_next_wakeup`.
 """
 
-from datetime import timedelta
+import asyncio
+import hashlib
+from datetime import datetime, timedelta
 from urllib.parse import quote
 
 from temporalio import workflow
 from temporalio.common import RawValue, RetryPolicy
+from temporalio.exceptions import ActivityError, WorkflowAlreadyStartedError
 
 with workflow.unsafe.imports_passed_through():
     from core.events import ContractEvent, ContractView
+    from core.statuses import ContractStatus
     from core.temporal import CONTRACT_EXTERNAL_ID, CONTRACT_STATUS, CONTRACT_VENDOR
-    from workflows import lifecycle
-    from workflows.inputs import ContractInput, NumberedEntry, ReadModelUpdate
+    from workflows import lifecycle, polling
+    from workflows.delivery import EventDelivery, delivery_workflow_id
+    from workflows.inputs import (
+        ContractChange,
+        ContractInput,
+        CrmOutcome,
+        CrmRecord,
+        NumberedEntry,
+        PollRequest,
+        PollResult,
+        ReadModelUpdate,
+    )
     from workflows.lifecycle import ContractState, Result
 
 BATCH = 500
 EVENTS_PER_RUN = 2000
 STORE_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1)
+)
+# A vendor API that stays down fails this poll; the next one is scheduled as usual.
+POLL_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=5), maximum_interval=timedelta(minutes=5), maximum_attempts=6
+)
+CRM_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=2), maximum_interval=timedelta(minutes=10)
 )
 
 
@@ -38,6 +59,8 @@ class ContractLifecycle:
         self._written_seq = input.written_seq
         self._events_this_run = 0
         self._busy = False
+        self._poll_wait = input.poll_wait
+        self._crm: asyncio.Task[None] | None = None
 
     @workflow.signal(name="event")
     def event(self, raw: RawValue) -> None:
@@ -59,6 +82,13 @@ class ContractLifecycle:
     def state(self) -> ContractView:
         return self._state.view(workflow.info().workflow_id, self._ui_url())
 
+    @workflow.update(name="poll")
+    async def poll(self) -> ContractView:
+        """Ask the vendor now (`POST /contracts/{id}/poll`); a change is applied like a webhook."""
+        await self._poll(manual=True)
+        await workflow.wait_condition(lambda: not self._pending and not self._busy)
+        return self.state()
+
     @workflow.update(name="sync")
     async def sync(self) -> ContractView:
         """Read-your-write: returns once every event received so far has been applied."""
@@ -74,14 +104,17 @@ class ContractLifecycle:
             ]
         )
         while await self._wait_for_work():
-            await self._process_batch()
+            if self._pending:
+                await self._process_batch()
             if self._should_continue_as_new():
                 # New events wake us too: a `sync` update in flight waits for them to be applied.
                 await workflow.wait_condition(
                     lambda: bool(self._pending) or workflow.all_handlers_finished()
                 )
                 if not self._pending:
+                    await self._settle()
                     workflow.continue_as_new(self._carry_over())
+        await self._settle()
         await self._write_read_model(finished=True)
         return self.state()
 
@@ -97,11 +130,16 @@ class ContractLifecycle:
         return True
 
     def _next_wakeup(self) -> timedelta | None:
-        if self._state.terminal:
-            finalized = self._state.finalized_at or workflow.now()
-            remaining = finalized + self._input.config.terminal_grace - workflow.now()
-            return max(remaining, timedelta(seconds=1))
-        return None  # polling fallback and expiry attach here
+        """Terminal: the end of the grace period. Otherwise the next poll or the expiry."""
+        state, now = self._state, workflow.now()
+        if state.terminal:
+            deadline = (state.finalized_at or now) + self._input.config.terminal_grace
+        else:
+            deadline = min(self._expires_at(), state.next_poll_at or self._expires_at())
+        return max(deadline - now, timedelta(seconds=1))
+
+    def _expires_at(self) -> datetime:
+        return polling.expires_at(self._state.created_at or workflow.now(), self._input.config)
 
     async def _process_batch(self) -> None:
         self._busy = True
@@ -120,6 +158,11 @@ class ContractLifecycle:
             if result.status_changed:
                 changes.append((event, result))
         self._events_this_run += len(batch)
+        if not self._state.terminal:
+            self._poll_wait = None  # the vendor spoke: start polling from the shortest wait
+            self._schedule_poll()
+        else:
+            self._state.next_poll_at = None
         if changes and self._state.status is not None:
             workflow.upsert_search_attributes([CONTRACT_STATUS.value_set(self._state.status.value)])
             workflow.set_current_details(
@@ -133,13 +176,152 @@ class ContractLifecycle:
             await self._on_terminal()
 
     async def _on_status_change(self, event: ContractEvent, result: Result) -> None:
-        """Outbound delivery of `contract.<status>` to subscribers attaches here."""
+        """Hands `contract.<status>` to an EventDelivery child that is abandoned, not awaited:
+        subscribers never hold the contract up, nor its continue-as-new or completion."""
+        # Histories recorded before outbound delivery existed replay without the child.
+        if result.status is None or not workflow.patched("outbound-delivery"):
+            return
+        change = ContractChange(
+            event_id=event.event_id,
+            event_type=result.status.event_type,
+            contract_id=self._state.contract_id,
+            vendor=self._state.vendor,
+            external_id=self._state.external_id,
+            status=result.status.value,
+            previous_status=result.previous.value if result.previous else None,
+            parties=self._state.parties,
+            occurred_at=event.occurred_at,
+            timestamp=workflow.now(),
+        )
+        try:
+            await workflow.start_child_workflow(
+                EventDelivery.run,
+                change,
+                id=delivery_workflow_id(event.event_id),
+                parent_close_policy=workflow.ParentClosePolicy.ABANDON,
+                static_summary=f"{change.event_type} for {change.contract_id}",
+            )
+        except WorkflowAlreadyStartedError:
+            # Its deliveries exist already; failing the contract over it would be far worse.
+            workflow.logger.warning("deliveries for %s already started", event.event_id)
 
     async def _on_terminal(self) -> None:
-        """CRM reconcile attaches here."""
+        """Reconcile the CRM in the background: a slow CRM never holds up late events."""
+        if not self._input.config.crm_enabled:
+            self._note("crm: skipped, CRM_BASE_URL is not set")
+            return
+        self._crm = asyncio.create_task(self._reconcile_crm())
+
+    async def _reconcile_crm(self) -> None:
+        state = self._state
+        record = CrmRecord(
+            contract_id=state.contract_id,
+            vendor=state.vendor,
+            external_id=state.external_id,
+            status=state.status.value if state.status else None,
+            vendor_status=state.vendor_status,
+            completed_at=state.completed_at,
+            parties=state.parties,
+            updated_at=state.updated_at,
+        )
+        try:
+            outcome = await workflow.execute_activity(
+                "reconcile_crm",
+                record,
+                result_type=CrmOutcome,
+                start_to_close_timeout=timedelta(seconds=30),
+                schedule_to_close_timeout=self._input.config.terminal_grace,
+                retry_policy=CRM_RETRY,
+            )
+        except ActivityError as error:
+            self._note(f"crm: not reconciled: {error.cause or error}")
+        else:
+            self._note(f"crm: reconciled, matches after attempt {outcome.attempt}")
+        await self._write_read_model()
 
     async def _on_quiet(self) -> None:
-        """Polling the vendor when webhooks stop attaches here."""
+        """No event for a while: ask the vendor. Past the TTL: one last poll, then expire."""
+        if workflow.now() < self._expires_at():
+            if not await self._poll(manual=False):
+                self._poll_wait = polling.backoff(self._poll_wait, self._input.config)
+                self._schedule_poll()
+            return
+        await self._poll(manual=False)
+        if self._pending:
+            await self._process_batch()
+        if not self._state.terminal:
+            self._pending.append(self._timer_event("EXPIRED", "ttl"))
+
+    async def _poll(self, manual: bool) -> bool:
+        """Ask the vendor's API; queue what it says when it moves the contract forward."""
+        state = self._state
+        try:
+            result = await workflow.execute_activity(
+                "poll_vendor",
+                PollRequest(vendor=state.vendor, external_id=state.external_id),
+                result_type=PollResult,
+                start_to_close_timeout=timedelta(seconds=30),
+                retry_policy=POLL_RETRY,
+            )
+        except ActivityError as error:
+            self._note(f"poll failed: {error.cause or error}", manual)
+            return False
+        snapshot = result.snapshot
+        if not result.configured or not result.found or snapshot is None:
+            reason = "no API configured for" if not result.configured else "unknown to"
+            self._note(f"poll: the contract is {reason} {state.vendor}", manual)
+            return False
+        found = ContractStatus.parse(snapshot.status)
+        if state.terminal or found is None or (state.status and found.rank <= state.status.rank):
+            self._note(f"poll: no change ({state.vendor} says {snapshot.vendor_status})", manual)
+            return False
+        digest = hashlib.sha256(snapshot.model_dump_json().encode()).hexdigest()[:32]
+        self._pending.append(
+            ContractEvent(
+                event_id=f"poll-{workflow.uuid4().hex}",
+                contract_id=state.contract_id,
+                vendor=state.vendor,
+                external_id=state.external_id,
+                dedup_key=f"poll:{digest}",
+                source="poll",
+                vendor_event="status lookup",
+                status=snapshot.status,
+                vendor_status=snapshot.vendor_status,
+                parties=snapshot.parties,
+                occurred_at=snapshot.occurred_at,
+                received_at=workflow.now(),
+            )
+        )
+        return True
+
+    def _timer_event(self, status: str, reason: str) -> ContractEvent:
+        state = self._state
+        return ContractEvent(
+            event_id=f"timer-{workflow.uuid4().hex}",
+            contract_id=state.contract_id,
+            vendor=state.vendor,
+            external_id=state.external_id,
+            dedup_key=f"timer:{reason}",
+            source="timer",
+            vendor_event=reason,
+            status=status,
+            received_at=workflow.now(),
+        )
+
+    def _schedule_poll(self) -> None:
+        wait = self._poll_wait or self._input.config.poll_after
+        self._state.next_poll_at = workflow.now() + polling.jittered(wait, workflow.random())
+
+    def _note(self, text: str, show: bool = True) -> None:
+        """A timeline line that is not a vendor event (reconciles, manual polls)."""
+        if show:
+            lifecycle.record_note(self._state, f"note-{workflow.uuid4().hex}", text, workflow.now())
+
+    async def _settle(self) -> None:
+        """Before this run ends: the background CRM reconcile finishes first."""
+        if self._crm is not None:
+            await self._crm
+            self._crm = None
 
     async def _write_read_model(self, finished: bool = False) -> None:
         state = self._state
@@ -185,7 +367,11 @@ class ContractLifecycle:
 
     def _carry_over(self) -> ContractInput:
         return self._input.model_copy(
-            update={"carried": self._state, "written_seq": self._written_seq}
+            update={
+                "carried": self._state,
+                "written_seq": self._written_seq,
+                "poll_wait": self._poll_wait,
+            }
         )
 
     def _ui_url(self) -> str | None:

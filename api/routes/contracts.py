@@ -13,12 +13,13 @@ from api.contracts import (
     ContractPage,
     decode_cursor,
     encode_cursor,
+    poll_now,
     read_after_event,
     read_contract,
     summary_of,
 )
 from api.deps import ApiKey, RelayDep, SessionDep, SettingsDep, TemporalDep
-from api.problems import BadRequest, NotFound, NotImplementedYet, problem_schema
+from api.problems import BadRequest, NotFound, problem_schema
 from core.events import ContractView
 from core.models import Contract
 from core.statuses import ContractStatus
@@ -105,8 +106,13 @@ async def list_contracts(
 @router.post(
     "/{contract_id}/poll",
     response_model=ContractView,
-    responses=AUTH | {404: problem_schema("no such contract"), 501: problem_schema("not yet")},
+    responses=AUTH
+    | {
+        404: problem_schema("no such contract"),
+        409: problem_schema("the contract is finished; nothing to poll"),
+        503: problem_schema("Temporal or the worker did not answer in time"),
+    },
 )
-async def poll_contract(contract_id: str) -> ContractView:
-    """Ask the vendor for the contract's status now."""
-    raise NotImplementedYet("polling the vendor is not available yet")
+async def poll_contract(contract_id: str, client: TemporalDep) -> ContractView:
+    """Ask the vendor for the contract's status now; a change is applied like a webhook."""
+    return await poll_now(client, contract_id)

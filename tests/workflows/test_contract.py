@@ -1,67 +1,19 @@
 """ContractLifecycle on the time-skipping test server, with the real read-model activity."""
 
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
-import httpx
 import pytest
-import pytest_asyncio
 from sqlmodel import select
-from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
-from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from core.db import SessionFactory
-from core.events import ContractEvent, ContractView, workflow_id_for
+from core.events import ContractView
 from core.models import Contract, TimelineRow
 from core.settings import Settings
 from tests.support import make_event
-from worker import Deps, build_worker
-from workflows.contract import ContractLifecycle
-from workflows.inputs import ContractInput, LifecycleConfig
-
-
-@pytest_asyncio.fixture
-async def worker(
-    time_env: WorkflowEnvironment,
-    settings: Settings,
-    sessions: SessionFactory,
-    http: httpx.AsyncClient,
-) -> AsyncIterator[Worker]:
-    """A worker per test; what the test left open is terminated, since time is global."""
-    async with build_worker(time_env.client, Deps(settings, sessions, http)) as running:
-        yield running
-        for workflow_id in _started.pop(settings.temporal_task_queue, set()):
-            handle = time_env.client.get_workflow_handle(workflow_id)
-            if (await handle.describe()).status == WorkflowExecutionStatus.RUNNING:
-                await handle.terminate("test finished")
-
-
-_started: dict[str, set[str]] = {}
-
-
-async def send(
-    client: Client, settings: Settings, event: ContractEvent, config: LifecycleConfig | None = None
-) -> WorkflowHandle[ContractLifecycle, ContractView]:
-    workflow_id = workflow_id_for(event.vendor, event.external_id)
-    _started.setdefault(settings.temporal_task_queue, set()).add(workflow_id)
-    return await client.start_workflow(
-        ContractLifecycle.run,
-        ContractInput(
-            contract_id=event.contract_id,
-            vendor=event.vendor,
-            external_id=event.external_id,
-            config=config or LifecycleConfig(),
-        ),
-        id=workflow_id,
-        task_queue=settings.temporal_task_queue,
-        start_signal="event",
-        start_signal_args=[event],
-        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-        id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-    )
+from tests.workflows.conftest import send
 
 
 def external() -> str:
@@ -83,7 +35,10 @@ async def test_events_out_of_order_and_duplicated_end_in_the_ordered_state(
     assert handle is not None
     view = await handle.execute_update("sync", result_type=ContractView)
     assert view.status == "COUNTERSIGNED"
-    applied = {entry.vendor_event: entry.applied for entry in view.timeline}
+    applied = {e.vendor_event: e.applied for e in view.timeline if e.source == "webhook"}
+    assert [e.note for e in view.timeline if e.source == "timer"] == [
+        "crm: skipped, CRM_BASE_URL is not set"
+    ]
     assert applied == {
         "SIGNED": True,
         "CREATED": False,
@@ -139,7 +94,8 @@ async def test_read_model_and_search_attribute_follow_the_state(
     assert row.status == "DECLINED"
     assert row.finished
     assert row.completed_at is not None
-    assert [entry.status for entry in timeline] == ["CREATED", "DECLINED"]
+    assert [entry.status for entry in timeline] == ["CREATED", "DECLINED", None]
+    assert timeline[-1].note == "crm: skipped, CRM_BASE_URL is not set"
 
 
 async def test_a_finished_contract_rejects_a_fresh_run(

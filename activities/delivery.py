@@ -1,0 +1,140 @@
+"""Outbound delivery activities: who wants an event, and one signed attempt to one of them.
+
+The `deliver` activity is retried by Temporal; each call is one attempt. It raises a
+retryable ApplicationError for what may work later (408, 429, 5xx, network errors), with the
+pause before the next attempt as `next_retry_delay` (the subscriber's Retry-After, or the
+jittered backoff), and a non-retryable one for what will not (other 4xx, 410, a refused
+target, a subscription disabled by this attempt).
+"""
+
+import random
+from datetime import datetime
+from typing import Literal
+
+import httpx
+from sqlmodel import col, select
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from core.db import SessionFactory
+from core.delivery_log import ENABLED, note_health, record_attempt, store_message
+from core.models import OutboundMessage, Subscription
+from core.outbound import (
+    AttemptResult,
+    Endpoint,
+    Message,
+    Verdict,
+    retry_delay,
+    send,
+    subscribes_to,
+)
+from core.settings import Settings
+from workflows.inputs import (
+    Delivery,
+    DeliveryOutcome,
+    DeliveryTarget,
+    DeliveryTargets,
+    TargetQuery,
+)
+
+
+class DeliveryActivities:
+    def __init__(self, settings: Settings, sessions: SessionFactory, http: httpx.AsyncClient):
+        self._settings = settings
+        self._sessions = sessions
+        self._http = http
+        self._rng = random.SystemRandom()
+
+    @activity.defn(name="list_delivery_targets")
+    async def list_targets(self, query: TargetQuery) -> DeliveryTargets:
+        async with self._sessions() as session:
+            rows = await session.exec(
+                select(Subscription)
+                .where(col(Subscription.status) == ENABLED)
+                .where(col(Subscription.deleted_at).is_(None))
+                .order_by(col(Subscription.webhook_id))
+            )
+            return DeliveryTargets(
+                targets=[
+                    DeliveryTarget(
+                        webhook_id=row.webhook_id,
+                        max_attempts=row.max_attempts,
+                        timeout_ms=row.timeout_ms,
+                    )
+                    for row in rows
+                    if subscribes_to(row.events, query.event_type)
+                ]
+            )
+
+    @activity.defn(name="deliver")
+    async def deliver(self, delivery: Delivery) -> DeliveryOutcome:
+        # Temporal's clock, not the worker's: the failure period that disables a subscription
+        # then runs on the same time as the retry schedule (and the time-skipping test server).
+        at = activity.info().started_time
+        async with self._sessions() as session:
+            subscription = await session.get(Subscription, delivery.webhook_id)
+        if subscription is None or subscription.deleted_at is not None:
+            return self._outcome(delivery, "skipped", "the subscription was deleted")
+        if subscription.status != ENABLED:
+            return self._outcome(delivery, "skipped", "the subscription is disabled")
+
+        endpoint = Endpoint(
+            url=subscription.url,
+            secret=subscription.secret,
+            custom_headers=subscription.custom_headers,
+            timeout_ms=subscription.timeout_ms,
+        )
+        result = await send(
+            self._http,
+            endpoint,
+            Message(delivery.message_id, delivery.body),
+            allow_private=self._settings.allow_private_targets,
+        )
+        disabled = await self._record(delivery, result, at)
+
+        if result.verdict is Verdict.DELIVERED:
+            return self._outcome(delivery, "delivered", result.describe())
+        detail = result.describe()
+        if disabled:
+            raise ApplicationError(
+                f"{detail}; subscription disabled: {disabled}",
+                type="SubscriptionDisabled",
+                non_retryable=True,
+            )
+        if result.verdict is Verdict.RETRY:
+            pause = result.retry_after or retry_delay(activity.info().attempt, self._rng)
+            raise ApplicationError(detail, type="DeliveryFailed", next_retry_delay=pause)
+        raise ApplicationError(detail, type="DeliveryRejected", non_retryable=True)
+
+    async def _record(self, delivery: Delivery, result: AttemptResult, at: datetime) -> str | None:
+        message = OutboundMessage(
+            message_id=delivery.message_id,
+            webhook_id=delivery.webhook_id,
+            event_id=delivery.event_id,
+            event_type=delivery.event_type,
+            body=delivery.body,
+            created_at=at,
+        )
+        async with self._sessions() as session:
+            await store_message(session, message)
+            await record_attempt(session, message, result, at=at, trigger=delivery.trigger)
+            disabled = await note_health(
+                session,
+                delivery.webhook_id,
+                result,
+                at=at,
+                disable_after=self._settings.subscription_disable_after,
+            )
+            await session.commit()
+        return disabled
+
+    @staticmethod
+    def _outcome(
+        delivery: Delivery, outcome: Literal["delivered", "skipped"], detail: str
+    ) -> DeliveryOutcome:
+        return DeliveryOutcome(
+            webhook_id=delivery.webhook_id,
+            message_id=delivery.message_id,
+            outcome=outcome,
+            detail=detail,
+        )

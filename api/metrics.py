@@ -1,0 +1,168 @@
+"""Prometheus metrics of the API, in one registry per app (several apps in one process, as in
+the tests, never collide in the global registry).
+
+Counters and the ack histogram move as requests happen; the gauges that describe the whole
+system (unrelayed events, contracts by status, deliveries by outcome) are read from the
+database at scrape time, so every replica reports the same truth without keeping state.
+"""
+
+import time
+from collections.abc import Mapping
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from sqlalchemy import func
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from core.models import Contract, DeliveryAttempt, StoredEvent
+from core.outbound import verdict_for
+from core.vendors import ADAPTERS
+
+OUTCOMES = ("accepted", "duplicate", "rejected", "unavailable")
+# An ack is a stored row and a commit: milliseconds, with a tail when the database is busy.
+ACK_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
+WEBHOOK_PREFIX = "/webhooks/"
+
+Counts = Mapping[tuple[str, ...], int]  # label values -> count
+
+
+class ApiMetrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.received = Counter(
+            "contractsync_webhooks_received",
+            "Vendor webhook requests received, counted before they are judged.",
+            ["vendor"],
+            registry=self.registry,
+        )
+        self.outcomes = Counter(
+            "contractsync_webhooks",
+            "Vendor webhook requests by outcome (accepted, duplicate, rejected, unavailable).",
+            ["vendor", "outcome"],
+            registry=self.registry,
+        )
+        self.ack_seconds = Histogram(
+            "contractsync_webhook_ack_seconds",
+            "Time from a webhook request's arrival to the start of its response.",
+            ["vendor"],
+            buckets=ACK_BUCKETS,
+            registry=self.registry,
+        )
+        self.relay_backlog = Gauge(
+            "contractsync_relay_backlog",
+            "Events queued in this API process, waiting to be handed to Temporal.",
+            registry=self.registry,
+        )
+        self.unrelayed = Gauge(
+            "contractsync_events_unrelayed",
+            "Stored events not yet handed to their workflow (all replicas, from the database).",
+            registry=self.registry,
+        )
+        self.contracts = Gauge(
+            "contractsync_contracts",
+            "Contracts in the read model by vendor and status.",
+            ["vendor", "status"],
+            registry=self.registry,
+        )
+        self.deliveries = Gauge(
+            "contractsync_deliveries",
+            "Outbound delivery attempts by outcome.",
+            ["outcome"],
+            registry=self.registry,
+        )
+        self.database_up = Gauge(
+            "contractsync_metrics_database_up",
+            "1 when the last scrape could read the database, else 0.",
+            registry=self.registry,
+        )
+        # Every known series exists from the start, so rate() sees the first event.
+        for vendor in ADAPTERS:
+            self.received.labels(vendor)
+            self.ack_seconds.labels(vendor)
+            for outcome in OUTCOMES:
+                self.outcomes.labels(vendor, outcome)
+
+    def webhook_received(self, vendor: str) -> None:
+        self.received.labels(vendor).inc()
+
+    def webhook_outcome(self, vendor: str, outcome: str) -> None:
+        self.outcomes.labels(vendor, outcome).inc()
+
+    async def refresh(self, session: AsyncSession, relay_backlog: int) -> None:
+        """Read the database-wide gauges; call right before rendering. A database that does
+        not answer leaves them as they were and reports itself down, so a scrape still works."""
+        self.relay_backlog.set(relay_backlog)
+        try:
+            unrelayed = await session.exec(
+                select(func.count())
+                .select_from(StoredEvent)
+                .where(col(StoredEvent.relayed_at).is_(None))
+            )
+            self.unrelayed.set(unrelayed.one())
+            by_status = await session.exec(
+                select(Contract.vendor, Contract.status, func.count()).group_by(
+                    col(Contract.vendor), col(Contract.status)
+                )
+            )
+            contracts: Counts = {(vendor, status or "NONE"): n for vendor, status, n in by_status}
+            deliveries: Counts = {
+                (outcome,): n for outcome, n in (await count_deliveries(session)).items()
+            }
+        except (OperationalError, DBAPIError, OSError):
+            self.database_up.set(0)
+            return
+        _replace(self.contracts, contracts)
+        _replace(self.deliveries, deliveries)
+        self.database_up.set(1)
+
+    def render(self) -> bytes:
+        return generate_latest(self.registry)
+
+
+async def count_deliveries(session: AsyncSession) -> dict[str, int]:
+    """Outbound delivery attempts by outcome: the delivery verdict of the answer's status code
+    (delivered, retry, final, gone), or `no_response` when the subscriber never answered."""
+    by_code = await session.exec(
+        select(DeliveryAttempt.status_code, func.count()).group_by(col(DeliveryAttempt.status_code))
+    )
+    counts: dict[str, int] = {}
+    for code, n in by_code:
+        outcome = verdict_for(code).value if code is not None else "no_response"
+        counts[outcome] = counts.get(outcome, 0) + n
+    return counts
+
+
+def _replace(gauge: Gauge, counts: Counts) -> None:
+    """Set a labelled gauge to exactly these counts (series that vanished are dropped)."""
+    gauge.clear()
+    for labels, value in counts.items():
+        gauge.labels(*labels).set(value)
+
+
+class AckLatency:
+    """ASGI middleware: how long a vendor waits for its ack, per vendor.
+
+    Measured from the request's arrival to the start of the response, i.e. including the body
+    read and the commit, which the ingress alone cannot see.
+    """
+
+    def __init__(self, app: ASGIApp, metrics: ApiMetrics) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path: str = scope.get("path", "") if scope["type"] == "http" else ""
+        vendor = path.removeprefix(WEBHOOK_PREFIX) if path.startswith(WEBHOOK_PREFIX) else ""
+        if vendor not in ADAPTERS:  # only known vendors: a label per hostile path would explode
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+
+        async def timed_send(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                self.metrics.ack_seconds.labels(vendor).observe(time.perf_counter() - started)
+            await send(message)
+
+        await self.app(scope, receive, timed_send)
