@@ -2,10 +2,10 @@
 
 from datetime import timedelta
 from functools import lru_cache
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from core.durations import Duration
 
@@ -24,7 +24,10 @@ class Settings(BaseSettings):
     temporal_ui_url: str = Field("http://localhost:8233", alias="TEMPORAL_UI_URL")
     worker_max_cached_workflows: int = Field(1000, alias="WORKER_MAX_CACHED_WORKFLOWS")
 
-    api_keys: list[str] = Field(default_factory=list, alias="CONTRACTSYNC_API_KEYS")
+    # comma-separated in the environment (NoDecode: not parsed as JSON)
+    api_keys: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, alias="CONTRACTSYNC_API_KEYS"
+    )
     max_webhook_bytes: int = Field(1024 * 1024, alias="MAX_WEBHOOK_BYTES")
     allow_private_targets: bool = Field(False, alias="ALLOW_PRIVATE_TARGETS")
 

@@ -1,0 +1,30 @@
+"""Settings as operators write them: environment variables, durations, comma lists."""
+
+from datetime import timedelta
+
+import pytest
+
+from core.settings import Settings
+
+
+def test_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CONTRACTSYNC_API_KEYS", "key-one, key-two,")
+    monkeypatch.setenv("POLL_AFTER", "30s")
+    monkeypatch.setenv("CONTRACT_TTL", "P10D")
+    monkeypatch.setenv("TERMINAL_GRACE", "12h")
+    monkeypatch.setenv("MAX_WEBHOOK_BYTES", "2048")
+    settings = Settings()
+    assert settings.api_keys == ["key-one", "key-two"]
+    assert settings.poll_after == timedelta(seconds=30)
+    assert settings.contract_ttl == timedelta(days=10)
+    assert settings.terminal_grace == timedelta(hours=12)
+    assert settings.max_webhook_bytes == 2048
+
+
+def test_production_refuses_to_start_without_api_keys(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("CONTRACTSYNC_API_KEYS", raising=False)
+    monkeypatch.setenv("CONTRACTSYNC_ENV", "production")
+    with pytest.raises(RuntimeError, match="CONTRACTSYNC_API_KEYS"):
+        Settings().require_production_secrets()
+    monkeypatch.setenv("CONTRACTSYNC_ENV", "dev")
+    Settings().require_production_secrets()
