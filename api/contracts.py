@@ -51,6 +51,7 @@ async def read_contract(
     contract_id: str, session: AsyncSession, client: Client, settings: Settings
 ) -> ContractView | None:
     row = await session.get(Contract, contract_id)
+    await session.commit()  # no transaction stays open across calls to Temporal
     if row is None or not row.finished:
         live = await _query(client, contract_id)
         if live is not None:
@@ -75,6 +76,7 @@ async def read_after_event(
     dedups), then the workflow's `sync` update answers once every event it has is applied.
     """
     stored = await session.get(StoredEvent, event_id)
+    await session.commit()  # no transaction stays open across calls to Temporal
     if stored is None or stored.contract_id != contract_id:
         return None
     outcome = stored.relay_outcome

@@ -10,12 +10,13 @@ import asyncio
 import contextlib
 import logging
 
-from sqlalchemy import func, update
+from sqlalchemy import func, literal, update
+from sqlalchemy import select as sql_select
 from sqlmodel import col, select
 from temporalio.client import Client
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
-from core.db import SessionFactory, utcnow
+from core.db import SessionFactory, UTCDateTime, utcnow
 from core.events import ContractEvent
 from core.logging import event_ids
 from core.models import StoredEvent, TimelineRow
@@ -155,34 +156,43 @@ class Relay:
                 log.warning("relay sweep failed: %s", error)
 
     async def _record_late(self, event: ContractEvent) -> None:
-        """The contract's workflow has completed: keep the event on its timeline, unapplied."""
-        async with self._sessions() as session:
-            last = await session.exec(
-                select(func.max(TimelineRow.seq)).where(
-                    TimelineRow.contract_id == event.contract_id
-                )
+        """The contract's workflow has completed: keep the event on its timeline, unapplied.
+
+        One INSERT ... SELECT (next seq computed inside it): a read followed by a write in one
+        SQLite transaction cannot wait for the write lock and would fail under load."""
+        next_seq = (
+            sql_select(
+                literal(event.contract_id),
+                literal(event.event_id),
+                func.coalesce(func.max(TimelineRow.seq), 0) + 1,
+                literal(event.source),
+                literal(event.vendor_event),
+                literal(event.status),
+                literal(False),
+                literal(event.occurred_at, type_=UTCDateTime),
+                literal(event.received_at, type_=UTCDateTime),
+                literal("late: the contract had already finished"),
             )
-            seq = (last.one() or 0) + 1
+            .select_from(TimelineRow)
+            .where(col(TimelineRow.contract_id) == event.contract_id)
+        )
+        columns = [
+            "contract_id",
+            "event_id",
+            "seq",
+            "source",
+            "vendor_event",
+            "status",
+            "applied",
+            "occurred_at",
+            "received_at",
+            "note",
+        ]
+        async with self._sessions() as session:
             await session.exec(
                 insert_for(session, TimelineRow)
-                .values(
-                    contract_id=event.contract_id,
-                    event_id=event.event_id,
-                    seq=seq,
-                    source=event.source,
-                    vendor_event=event.vendor_event,
-                    status=event.status,
-                    applied=False,
-                    occurred_at=event.occurred_at,
-                    received_at=event.received_at,
-                    note="late: the contract had already finished",
-                )
+                .from_select(columns, next_seq)
                 .on_conflict_do_nothing()
             )
             await session.commit()
-        log.info(
-            "late event %s for finished contract %s",
-            event.event_id,
-            event.contract_id,
-            extra=event_ids(event),
-        )
+        log.info("late event %s for finished contract %s", event.event_id, event.contract_id)
