@@ -81,6 +81,13 @@ class Stack:
                 process.wait()
 
 
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
 def run_dev(settings: Settings, data_dir: Path, temporal_port: int, ui_port: int) -> int:
     data_dir.mkdir(parents=True, exist_ok=True)
     env = dict(os.environ)
@@ -91,6 +98,9 @@ def run_dev(settings: Settings, data_dir: Path, temporal_port: int, ui_port: int
     env.setdefault("DATABASE_URL", f"sqlite:///{data_dir / 'contractsync.db'}")
     me = [sys.executable, "-m", "core.cli"]
     stack = Stack()
+    crm_port = None if "CRM_BASE_URL" in env else free_port()
+    if crm_port is not None:  # a CRM stand-in, so terminal contracts reconcile somewhere
+        env["CRM_BASE_URL"] = f"http://127.0.0.1:{crm_port}"
     stopping = False
 
     def on_signal(signum: int, _frame: object) -> None:
@@ -101,6 +111,11 @@ def run_dev(settings: Settings, data_dir: Path, temporal_port: int, ui_port: int
     signal.signal(signal.SIGTERM, on_signal)
     try:
         temporal = stack.start(temporal_command(data_dir, temporal_port, ui_port), env)
+        if crm_port is not None:
+            crm = stack.start(
+                [sys.executable, "-m", "tools.crm_stub", "--port", str(crm_port)], env
+            )
+            wait_for_port("127.0.0.1", crm_port, crm, READY_TIMEOUT)
         wait_for_port("127.0.0.1", temporal_port, temporal, READY_TIMEOUT)
         worker = stack.start([*me, "worker"], env)
         api = stack.start([*me, "api"], env)
@@ -110,6 +125,7 @@ def run_dev(settings: Settings, data_dir: Path, temporal_port: int, ui_port: int
             f"  API          http://{settings.api_host}:{settings.api_port}  (docs: /docs)\n"
             f"  Temporal UI  http://127.0.0.1:{ui_port}\n"
             f"  Temporal     127.0.0.1:{temporal_port}\n"
+            f"  CRM          {env['CRM_BASE_URL']}\n"
             f"  data         {data_dir}\n"
             "Ctrl-C stops everything.\n",
             flush=True,
