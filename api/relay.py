@@ -195,4 +195,9 @@ class Relay:
                 .on_conflict_do_nothing()
             )
             await session.commit()
-        log.info("late event %s for finished contract %s", event.event_id, event.contract_id)
+        log.info(
+            "late event %s for finished contract %s",
+            event.event_id,
+            event.contract_id,
+            extra=event_ids(event),
+        )

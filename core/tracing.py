@@ -2,10 +2,11 @@
 
 On when `OTEL_EXPORTER_OTLP_ENDPOINT` is set (OTLP over HTTP/protobuf, the endpoint being the
 collector's base URL, e.g. http://collector:4318) or `OTEL_TRACES_EXPORTER` is `otlp` or
-`console`. The API gets the FastAPI instrumentation, and both processes put Temporal's
-`TracingInterceptor` on their client, so one trace runs from the vendor's POST through the
-signal-with-start into the workflow and its activities. Nothing is imported or installed when
-tracing is off. The provider is passed explicitly rather than made global, so several apps in
+`console`. The API gets the FastAPI instrumentation (one span per request), and both processes
+put Temporal's `TracingInterceptor` on their client, so the relay's signal-with-start, the
+workflow and its activities form one trace. The request's trace ends at the ack: the hand-off
+runs after it, from the relay's own tasks. Nothing is imported or installed when tracing is
+off. The provider is passed explicitly rather than made global, so several apps in
 one process (tests) never share or override one.
 """
 
@@ -23,7 +24,7 @@ if TYPE_CHECKING:
 EXPORTERS = ("otlp", "console", "none")
 # Vendors put secrets in query strings (?token=); a trace must never carry them.
 URL_ATTRIBUTES = ("http.target", "http.url", "url.full", "url.query")
-UNTRACED_PATHS = "healthz,readyz,metrics"
+UNTRACED_PATHS = "/healthz$,/readyz$,/metrics$"  # regexes, searched in the full URL
 
 
 class TracingConfigError(ValueError):

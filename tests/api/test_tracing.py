@@ -59,7 +59,7 @@ def test_otel_variables_choose_the_exporter(settings: Settings) -> None:
 
 
 @pytest.mark.e2e
-async def test_a_webhook_request_is_traced_through_to_temporal(stack_settings: Settings) -> None:
+async def test_a_webhook_request_and_its_hand_off_are_traced(stack_settings: Settings) -> None:
     spans = InMemorySpanExporter()
     provider = TracerProvider()
     provider.add_span_processor(SimpleSpanProcessor(spans))

@@ -66,10 +66,11 @@ async def test_vendor_data_is_escaped_everywhere(
 ) -> None:
     # The contracts API takes ids without "/"; the page's own routes take any.
     external_id = f"{HOSTILE.replace('/', '')}-{uuid.uuid4().hex[:6]}"
+    await applied(api, await post_vlens(api, vlens(external_id, "Created")))
     view = await applied(api, await post_vlens(api, vlens(external_id, HOSTILE, HOSTILE)))
     contract_id = view["contract_id"]
     pages = {
-        "/ui": 200,
+        "/ui?vendor=vlens&status=CREATED": 200,
         f"/ui/contracts/{quote(contract_id, safe=':')}": 200,
         f"/ui/inbound?contract_id={quote(contract_id)}": 200,
         f"/ui/contracts/{quote(HOSTILE, safe='')}": 404,
