@@ -1,0 +1,62 @@
+"""Several API processes sweep at once: each stored event is claimed by exactly one of them."""
+
+import asyncio
+import uuid
+from datetime import timedelta
+
+from temporalio.testing import WorkflowEnvironment
+
+from api.relay import Relay
+from core.db import SessionFactory, open_database, utcnow
+from core.events import ContractEvent
+from core.models import StoredEvent
+from tests.api.conftest import api_settings
+
+
+def stored(index: int) -> StoredEvent:
+    event_id = f"evt_claim_{uuid.uuid4().hex}"
+    event = ContractEvent(
+        event_id=event_id,
+        contract_id=f"vlens:claim-{index}",
+        vendor="vlens",
+        external_id=f"claim-{index}",
+        dedup_key=event_id,
+        status="SENT",
+        received_at=utcnow() - timedelta(minutes=5),
+    )
+    return StoredEvent(
+        event_id=event_id,
+        vendor="vlens",
+        dedup_key=event_id,
+        contract_id=event.contract_id,
+        payload=event.model_dump(mode="json"),
+        received_at=event.received_at,
+        lease_until=None,
+    )
+
+
+async def test_concurrent_sweeps_never_claim_the_same_event(
+    database_url: str, sessions: SessionFactory, dev_env: WorkflowEnvironment
+) -> None:
+    settings = api_settings(database_url, dev_env.client.service_client.config.target_host)
+    rows = [stored(index) for index in range(150)]
+    async with sessions() as session:
+        session.add_all(rows)
+        await session.commit()
+    mine = {row.event_id for row in rows}
+
+    # three "processes": each its own engine and connection pool, sweeping at the same time
+    async def one_replica() -> list[str]:
+        async with open_database(database_url, migrate=False) as own:
+            relay = Relay(settings, own, dev_env.client)  # not started: claims stay queued
+            claimed: list[str] = []
+            for _ in range(3):
+                await relay.sweep()
+            while not relay._queue.empty():  # noqa: SLF001  (what this replica claimed)
+                claimed.append(relay._queue.get_nowait().event_id)  # noqa: SLF001
+            return [event_id for event_id in claimed if event_id in mine]
+
+    results = await asyncio.gather(*(one_replica() for _ in range(3)))
+    everything = [event_id for claims in results for event_id in claims]
+    assert sorted(everything) == sorted(mine)  # all claimed, none twice
+    assert len(set(everything)) == len(everything)
