@@ -52,8 +52,8 @@ async def test_concurrent_sweeps_never_claim_the_same_event(
             claimed: list[str] = []
             for _ in range(3):
                 await relay.sweep()
-            while not relay._queue.empty():  # noqa: SLF001  (what this replica claimed)
-                claimed.append(relay._queue.get_nowait().event_id)  # noqa: SLF001
+            while not relay._queue.empty():  # what this replica claimed
+                claimed.append(relay._queue.get_nowait().event_id)
             return [event_id for event_id in claimed if event_id in mine]
 
     results = await asyncio.gather(*(one_replica() for _ in range(3)))
