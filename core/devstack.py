@@ -109,6 +109,8 @@ def run_dev(settings: Settings, data_dir: Path, temporal_port: int, ui_port: int
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, on_signal)
+    # Started in the background by a script, SIGINT arrives ignored; Ctrl-C must still stop us.
+    signal.signal(signal.SIGINT, on_signal)
     try:
         temporal = stack.start(temporal_command(data_dir, temporal_port, ui_port), env)
         if crm_port is not None:
