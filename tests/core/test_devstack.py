@@ -7,6 +7,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -35,7 +36,7 @@ def wait_until_up(url: str, process: subprocess.Popen[bytes]) -> httpx.Response:
 
 
 @pytest.fixture
-def dev_stack(tmp_path: Path):  # type: ignore[no-untyped-def]
+def dev_stack(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[bytes], dict[str, int]]]:
     ports = {name: free_port() for name in ("api", "temporal", "ui")}
     env = {
         key: value
@@ -53,7 +54,9 @@ def dev_stack(tmp_path: Path):  # type: ignore[no-untyped-def]
             process.wait()
 
 
-def test_dev_stack_runs_a_webhook_through_and_stops_cleanly(dev_stack) -> None:  # type: ignore[no-untyped-def]
+def test_dev_stack_runs_a_webhook_through_and_stops_cleanly(
+    dev_stack: tuple[subprocess.Popen[bytes], dict[str, int]],
+) -> None:
     process, ports = dev_stack
     api = f"http://127.0.0.1:{ports['api']}"
     assert wait_until_up(f"{api}/healthz", process).json() == {"status": "ok"}

@@ -31,7 +31,7 @@ async def record(name: str) -> Path:
     )
     await register_search_attributes(env.client)
     with tempfile.TemporaryDirectory() as scratch:
-        settings = Settings(  # type: ignore[call-arg]
+        settings = Settings(
             CONTRACTSYNC_ENV="test",
             DATABASE_URL=f"sqlite:///{scratch}/history.db",
             TEMPORAL_TASK_QUEUE="history",
