@@ -21,6 +21,16 @@ run: install
 test: install
 	$(BIN)/pytest
 
+## make chaos: the fault suite, a few minutes, not part of `make test` (on PostgreSQL when
+## DATABASE_URL points at one: it stops that cluster for 10 s); exits 1 if any scenario fails
+chaos: install
+	$(BIN)/contractsync chaos
+
+## make bench: the benchmark (about 9 minutes, not part of `make test`) against real stacks,
+## on PostgreSQL when DATABASE_URL points at one; prints the table, rewrites docs/benchmarks.md
+bench: install
+	$(BIN)/contractsync bench
+
 ## make browser: Debian's Chromium for the browser tests (they skip without it, fail in CI)
 browser:
 	@command -v chromium >/dev/null 2>&1 || { \

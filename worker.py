@@ -45,7 +45,8 @@ def activities_for(deps: Deps) -> list[Any]:
     polling = PollingActivities(deps.settings, deps.http)
     crm = CrmActivities(deps.settings, deps.http)
     delivery = DeliveryActivities(deps.settings, deps.sessions, deps.http)
-    return [read_model.write, polling.poll, crm.reconcile, delivery.list_targets, delivery.deliver]
+    deliveries = [delivery.list_targets, delivery.has_targets, delivery.deliver]
+    return [read_model.write, polling.poll, crm.reconcile, *deliveries]
 
 
 @asynccontextmanager

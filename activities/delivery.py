@@ -47,6 +47,13 @@ class DeliveryActivities:
 
     @activity.defn(name="list_delivery_targets")
     async def list_targets(self, query: TargetQuery) -> DeliveryTargets:
+        return DeliveryTargets(targets=await self._targets(query.event_type))
+
+    @activity.defn(name="has_delivery_targets")
+    async def has_targets(self, query: TargetQuery) -> bool:
+        return bool(await self._targets(query.event_type))
+
+    async def _targets(self, event_type: str) -> list[DeliveryTarget]:
         async with self._sessions() as session:
             rows = await session.exec(
                 select(Subscription)
@@ -54,17 +61,15 @@ class DeliveryActivities:
                 .where(col(Subscription.deleted_at).is_(None))
                 .order_by(col(Subscription.webhook_id))
             )
-            return DeliveryTargets(
-                targets=[
-                    DeliveryTarget(
-                        webhook_id=row.webhook_id,
-                        max_attempts=row.max_attempts,
-                        timeout_ms=row.timeout_ms,
-                    )
-                    for row in rows
-                    if subscribes_to(row.events, query.event_type)
-                ]
-            )
+            return [
+                DeliveryTarget(
+                    webhook_id=row.webhook_id,
+                    max_attempts=row.max_attempts,
+                    timeout_ms=row.timeout_ms,
+                )
+                for row in rows
+                if subscribes_to(row.events, event_type)
+            ]
 
     @activity.defn(name="deliver")
     async def deliver(self, delivery: Delivery) -> DeliveryOutcome:

@@ -1,5 +1,8 @@
 """Writes the `contracts` read model and the full timeline, from the workflow."""
 
+from typing import Any
+
+from sqlmodel import SQLModel
 from temporalio import activity
 
 from core.db import SessionFactory
@@ -30,7 +33,7 @@ class ReadModelActivities:
     @activity.defn(name="write_read_model")
     async def write(self, update: ReadModelUpdate) -> None:
         """Idempotent: an older revision never overwrites a newer one; entries are keyed."""
-        values = {name: getattr(update, name) for name in _SUMMARY}
+        values = _fit(Contract, {name: getattr(update, name) for name in _SUMMARY})
         values["parties"] = [party.model_dump(mode="json") for party in update.parties]
         async with self._sessions() as session:
             insert = insert_for(session, Contract).values(contract_id=update.contract_id, **values)
@@ -43,11 +46,32 @@ class ReadModelActivities:
             )
             if update.entries:
                 rows = [
-                    {"contract_id": update.contract_id, "seq": numbered.seq}
-                    | numbered.entry.model_dump()
+                    _fit(
+                        TimelineRow,
+                        {"contract_id": update.contract_id, "seq": numbered.seq}
+                        | numbered.entry.model_dump(),
+                    )
                     for numbered in update.entries
                 ]
                 await session.exec(
                     insert_for(session, TimelineRow).values(rows).on_conflict_do_nothing()
                 )
             await session.commit()
+
+
+def _fit(table: type[SQLModel], values: dict[str, Any]) -> dict[str, Any]:
+    """Text cut to its column's width, NUL dropped. PostgreSQL refuses both, and a refused write
+    is retried for ever, holding up every later event of the contract. The workflow keeps the
+    whole value (a vendor's long status, a long error in a note); this is only a projection.
+    Keys are left alone: they are bounded where they are made."""
+    columns = table.__table__.columns  # type: ignore[attr-defined]
+    fitted = {}
+    for name, value in values.items():
+        column = columns.get(name)
+        if isinstance(value, str) and column is not None and not column.primary_key:
+            value = value.replace("\x00", "")
+            width = getattr(column.type, "length", None)
+            if isinstance(width, int):
+                value = value[:width]
+        fitted[name] = value
+    return fitted

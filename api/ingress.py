@@ -9,6 +9,7 @@ import hmac
 import logging
 import secrets
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urlencode
@@ -27,7 +28,7 @@ from api.problems import (
 from core.db import SessionFactory, utcnow
 from core.events import ContractEvent, contract_id_for
 from core.logging import event_ids
-from core.models import InboundRequest, StoredEvent
+from core.models import Contract, InboundRequest, StoredEvent
 from core.settings import Settings
 from core.upsert import insert_for
 from core.vendors.base import InvalidWebhook, ParsedWebhook, RawWebhook, VendorAdapter
@@ -86,10 +87,12 @@ class Ingress:
                 parsed = adapter.parse(received.raw)
             except InvalidWebhook as error:
                 raise BadRequest(str(error)) from error
+            event = _canonical(adapter.name, parsed, received.received_at)
+            _require_storable(event)
         except Problem as problem:
             await self._log_rejected(adapter, received, problem)
             raise
-        return await self._store(adapter, received, parsed)
+        return await self._store(adapter, received, event)
 
     def _authenticate(self, adapter: VendorAdapter, raw: RawWebhook) -> None:
         expected = adapter.configured_secret(self._settings)
@@ -105,9 +108,8 @@ class Ingress:
             raise Unauthorized("missing or wrong webhook secret")
 
     async def _store(
-        self, adapter: VendorAdapter, received: Received, parsed: ParsedWebhook
+        self, adapter: VendorAdapter, received: Received, event: ContractEvent
     ) -> Accepted:
-        event = _canonical(adapter.name, parsed, received.received_at)
         try:
             async with self._sessions() as session:
                 inserted = await session.exec(
@@ -201,6 +203,38 @@ def _canonical(vendor: str, parsed: ParsedWebhook, received_at: datetime) -> Con
         occurred_at=parsed.occurred_at,
         received_at=received_at,
     )
+
+
+def _require_storable(event: ContractEvent) -> None:
+    """What the database could not keep is refused now, as bad input (400), not later as an
+    outage: PostgreSQL refuses over-long ids and NUL in text, and the vendor would be told to
+    retry (503) for ever."""
+    for name, column in (
+        ("external_id", Contract.external_id),
+        ("dedup_key", StoredEvent.dedup_key),
+    ):
+        width = _width(column)
+        if width is not None and len(getattr(event, name)) > width:
+            raise BadRequest(f"the {name.replace('_', ' ')} is longer than {width} characters")
+    if any("\x00" in text for text in _strings(event.model_dump())):
+        raise BadRequest("the webhook carries a NUL character, which cannot be stored")
+
+
+def _width(column: object) -> int | None:
+    length = getattr(getattr(column, "type", None), "length", None)
+    return length if isinstance(length, int) else None
+
+
+def _strings(value: object) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _strings(key)
+            yield from _strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)
 
 
 def _log_row(

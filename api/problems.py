@@ -6,6 +6,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 PROBLEM_JSON = "application/problem+json"
@@ -91,6 +92,22 @@ def install(app: FastAPI) -> None:
         ]
         return problem_response(422, "the request is not valid", errors=errors)
 
+    async def on_database(_: Request, error: Exception) -> JSONResponse:
+        assert isinstance(error, DBAPIError)
+        if not is_data_exception(error):
+            raise error  # a real fault: it stays a 500 and is logged as one
+        return problem_response(
+            400, "the request carries a value the database cannot hold (a NUL character?)"
+        )
+
     app.add_exception_handler(Problem, on_problem)
     app.add_exception_handler(StarletteHTTPException, on_http)
     app.add_exception_handler(RequestValidationError, on_validation)
+    app.add_exception_handler(DBAPIError, on_database)
+
+
+def is_data_exception(error: DBAPIError) -> bool:
+    """SQLSTATE class 22: the database refused a value itself (PostgreSQL refuses NUL in text
+    and over-long strings), which only the request's own values can cause."""
+    code = getattr(error.orig, "sqlstate", None) or getattr(error.orig, "pgcode", None)
+    return isinstance(code, str) and code.startswith("22")

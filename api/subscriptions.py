@@ -22,6 +22,8 @@ _TOKEN = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
 _BAD_VALUE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 
 Status = Literal["ENABLED", "DISABLED"]
+# Ids and cursors are ours (`wh_...`, `dlv_...`); anything else cannot name a row.
+ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
 
 
 def _url(value: str) -> str:
@@ -55,12 +57,18 @@ def _headers(value: dict[str, str]) -> dict[str, str]:
     return value
 
 
+def _text(value: str) -> str:
+    if re.search(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]", value):
+        raise ValueError("control characters are not allowed")
+    return value
+
+
 WebhookUrl = Annotated[str, AfterValidator(_url)]
 EventTypes = Annotated[
     list[str], Field(min_length=1, max_length=len(EVENT_TYPES) + 1), AfterValidator(_events)
 ]
 CustomHeaders = Annotated[dict[str, str], AfterValidator(_headers)]
-Description = Annotated[str, Field(max_length=500)]
+Description = Annotated[str, Field(max_length=500), AfterValidator(_text)]
 MaxAttempts = Annotated[int, Field(ge=1, le=200)]
 TimeoutMs = Annotated[int, Field(ge=500, le=30_000)]
 

@@ -84,5 +84,88 @@ def simulate(
     )
 
 
+@app.command()
+def bench(
+    runs: Annotated[int, typer.Option(help="runs per figure; the table shows medians")] = 3,
+    sections: Annotated[
+        str, typer.Option(help="comma-separated: ingress, pipeline, e2e, scale")
+    ] = "ingress,pipeline,e2e,scale",
+    scale_contracts: Annotated[int, typer.Option(help="open contracts in section 4")] = 1000,
+    database_url: Annotated[
+        str | None,
+        typer.Option(envvar="DATABASE_URL", help="PostgreSQL server (a database per stack)"),
+    ] = None,
+    output: Annotated[Path, typer.Option(help="the doc whose results block is rewritten")] = Path(
+        "docs/benchmarks.md"
+    ),
+    write: Annotated[bool, typer.Option(help="rewrite the doc (never with --toy)")] = True,
+    workdir: Path = Path(".data/bench"),
+    profile: Annotated[bool, typer.Option(help="py-spy the API and worker in extra runs")] = True,
+    toy: Annotated[bool, typer.Option(help="seconds, not minutes: proves it runs")] = False,
+) -> None:
+    """Benchmark real stacks (ingress, end to end, pipeline, scale) and print the table."""
+    import sys
+
+    from tools.bench.cli import run_bench
+    from tools.bench.config import BenchConfig
+
+    config = BenchConfig(
+        workdir.resolve(),
+        database_url,
+        runs=runs,
+        sections=tuple(s.strip() for s in sections.split(",") if s.strip()),
+        scale_contracts=scale_contracts,
+        profile=profile,
+    )
+    command = " ".join(["contractsync", *sys.argv[1:]])
+    doc = output if write and not toy else None
+    typer.echo(run_bench(config.toy() if toy else config, command, doc))
+
+
+@app.command()
+def chaos(
+    scenario: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--scenario",
+            "-s",
+            help="worker-kill, temporal-restart, database-outage, subscriber-down, crm-flaky, "
+            "fuzz; repeat for several; all when omitted",
+        ),
+    ] = None,
+    contracts: Annotated[int, typer.Option(help="contracts per vendor in each burst")] = 24,
+    seed: int = 1,
+    fuzz_examples: Annotated[int, typer.Option(help="requests Hypothesis draws")] = 3000,
+    database_url: Annotated[
+        str | None,
+        typer.Option(
+            envvar="DATABASE_URL",
+            help="PostgreSQL server: a database per scenario; its cluster is stopped for 10 s",
+        ),
+    ] = None,
+    data_dir: Annotated[
+        Path | None, typer.Option(help="keep each scenario's state and logs here")
+    ] = None,
+    verbose: Annotated[bool, typer.Option(help="what happened, for passes too")] = False,
+    markdown: Annotated[bool, typer.Option(help="also print the results as a table")] = False,
+) -> None:
+    """Fault suite: vendor bursts while a worker, Temporal, the database, a subscriber or the
+    CRM fails, then a fuzz stage; exits 1 if anything was lost, applied twice or got a 5xx."""
+    from tools.chaos.cli import SCENARIOS, run_chaos
+
+    raise typer.Exit(
+        run_chaos(
+            scenario or SCENARIOS,
+            contracts=contracts,
+            seed=seed,
+            database_url=database_url,
+            data_dir=data_dir,
+            fuzz_examples=fuzz_examples,
+            verbose=verbose,
+            markdown=markdown,
+        )
+    )
+
+
 if __name__ == "__main__":
     app()

@@ -158,16 +158,11 @@ async def send(
     def elapsed() -> int:
         return round((time.monotonic() - started) * 1000)
 
-    try:
-        target = await resolve_target(endpoint.url, allow_private)
-    except TargetRefused as error:
-        return AttemptResult(Verdict.FINAL, elapsed(), error=f"refused target: {error}")
-    except TargetUnresolvable as error:
-        return AttemptResult(Verdict.RETRY, elapsed(), error=str(error)[:ERROR_CHARS])
     timeout = endpoint.timeout_ms / 1000
     try:
-        # httpx's timeout bounds each phase; the outer one bounds the whole attempt.
+        # httpx's timeout bounds each phase; the outer one the whole attempt, DNS included.
         async with asyncio.timeout(timeout):
+            target = await resolve_target(endpoint.url, allow_private)
             async with http.stream(
                 "POST",
                 target.url,
@@ -177,8 +172,11 @@ async def send(
                 timeout=timeout,
             ) as response:
                 excerpt = await _excerpt(response)
-    except (httpx.HTTPError, TimeoutError) as error:
-        detail = f"{type(error).__name__}: {error}".rstrip(": ")
+    except TargetRefused as error:
+        refused = _printable(f"refused target: {error}")[:ERROR_CHARS]
+        return AttemptResult(Verdict.FINAL, elapsed(), error=refused)
+    except (TargetUnresolvable, httpx.HTTPError, TimeoutError) as error:
+        detail = _printable(f"{type(error).__name__}: {error}".rstrip(": "))
         return AttemptResult(Verdict.RETRY, elapsed(), error=detail[:ERROR_CHARS])
     verdict = verdict_for(response.status_code)
     retry_after = None
@@ -202,4 +200,9 @@ async def _excerpt(response: httpx.Response) -> str:
         size += len(chunk)
         if size >= RESPONSE_EXCERPT_BYTES:
             break
-    return b"".join(chunks)[:RESPONSE_EXCERPT_BYTES].decode("utf-8", errors="replace")
+    return _printable(b"".join(chunks)[:RESPONSE_EXCERPT_BYTES].decode("utf-8", errors="replace"))
+
+
+def _printable(text: str) -> str:
+    """What the log may store on every backend: PostgreSQL refuses NUL in text."""
+    return text.replace("\x00", "\ufffd")

@@ -124,10 +124,12 @@ class Stack:
     def _spawn(
         self, command: list[str], env: dict[str, str] | None = None
     ) -> subprocess.Popen[bytes]:
-        log = open(self.data_dir / "stack.log", "ab")  # noqa: SIM115  (lives with the process)
-        return subprocess.Popen(  # noqa: S603  (our own commands)
-            command, env=self.env | (env or {}), stdout=log, stderr=subprocess.STDOUT
-        )
+        # The child gets its own copy of the descriptor; ours is closed at once, or every
+        # process started would leave an open file behind (a ResourceWarning in tests).
+        with open(self.data_dir / "stack.log", "ab") as log:
+            return subprocess.Popen(  # noqa: S603  (our own commands)
+                command, env=self.env | (env or {}), stdout=log, stderr=subprocess.STDOUT
+            )
 
 
 @contextmanager

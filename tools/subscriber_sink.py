@@ -11,6 +11,7 @@
 """
 
 import asyncio
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,6 +29,7 @@ class Received:
     verified: bool
     answered: int
     event: dict[str, Any] | None = None
+    at: float = field(default_factory=time.monotonic)  # when it arrived
 
     @property
     def ok(self) -> bool:
@@ -100,6 +102,7 @@ class SubscriberSink:
 
     async def _receive(self, path: str, request: Request) -> Response:
         path = f"/{path}"
+        arrived = time.monotonic()
         body = await request.body()
         headers = dict(request.headers)
         event = self._verify(path, body, headers)
@@ -122,6 +125,7 @@ class SubscriberSink:
                 verified=event is not None,
                 answered=behaviour.status,
                 event=event,
+                at=arrived,
             )
         )
         extra = {"Retry-After": behaviour.retry_after} if behaviour.retry_after else None

@@ -20,7 +20,7 @@ with workflow.unsafe.imports_passed_through():
     from core.statuses import ContractStatus
     from core.temporal import CONTRACT_EXTERNAL_ID, CONTRACT_STATUS, CONTRACT_VENDOR
     from workflows import lifecycle, polling
-    from workflows.delivery import EventDelivery, delivery_workflow_id
+    from workflows.delivery import EventDelivery, delivery_workflow_id, has_subscribers
     from workflows.inputs import (
         ContractChange,
         ContractInput,
@@ -180,6 +180,11 @@ class ContractLifecycle:
         subscribers never hold the contract up, nor its continue-as-new or completion."""
         # Histories recorded before outbound delivery existed replay without the child.
         if result.status is None or not workflow.patched("outbound-delivery"):
+            return
+        # Histories from before the guard started a child for every change.
+        if workflow.patched("outbound-delivery-guard") and not await has_subscribers(
+            result.status.event_type
+        ):
             return
         change = ContractChange(
             event_id=event.event_id,

@@ -43,6 +43,20 @@ def redelivery_workflow_id(message_id: str) -> str:
     return f"redeliver-{message_id}"
 
 
+async def has_subscribers(event_type: str) -> bool:
+    """For the contract's workflow: whether an EventDelivery is worth starting at all. Most
+    status changes of most deployments interest nobody, and a child workflow per change would
+    about double the Temporal work per event; this quick read runs inside the workflow task."""
+    wanted: bool = await workflow.execute_local_activity(
+        "has_delivery_targets",
+        TargetQuery(event_type=event_type),
+        result_type=bool,
+        start_to_close_timeout=timedelta(seconds=30),
+        retry_policy=LOOKUP_RETRY,
+    )
+    return wanted
+
+
 def retry_policy(max_attempts: int) -> RetryPolicy:
     return RetryPolicy(
         initial_interval=FIRST_RETRY,
@@ -80,7 +94,9 @@ async def deliver(delivery: Delivery, target: DeliveryTarget) -> DeliveryOutcome
 class EventDelivery:
     @workflow.run
     async def run(self, change: ContractChange) -> DeliverySummary:
-        found: DeliveryTargets = await workflow.execute_activity(
+        # Local: one quick read, run within the workflow task rather than as its own task
+        # through the server, which every status change of every contract pays for.
+        found: DeliveryTargets = await workflow.execute_local_activity(
             "list_delivery_targets",
             TargetQuery(event_type=change.event_type),
             result_type=DeliveryTargets,

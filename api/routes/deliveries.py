@@ -1,14 +1,14 @@
 """`POST /v1/deliveries/{delivery_id}/redeliver`: one logged message, sent again as it was."""
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Path
 from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.service import RPCError
 
 from api.deps import ApiKey, SessionDep, SettingsDep, TemporalDep
 from api.problems import NotFound, ServiceUnavailable, Unprocessable, problem_schema
-from api.subscriptions import RedeliveryAccepted
+from api.subscriptions import ID_PATTERN, RedeliveryAccepted
 from core.delivery_log import ENABLED
 from core.models import DeliveryAttempt, OutboundMessage, Subscription
 from workflows.delivery import Redelivery, redelivery_workflow_id
@@ -28,7 +28,10 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     "/{delivery_id}/redeliver", status_code=202, response_model=RedeliveryAccepted, responses=ERRORS
 )
 async def redeliver(
-    delivery_id: str, session: SessionDep, settings: SettingsDep, client: TemporalDep
+    delivery_id: Annotated[str, Path(pattern=ID_PATTERN)],
+    session: SessionDep,
+    settings: SettingsDep,
+    client: TemporalDep,
 ) -> RedeliveryAccepted:
     """The same body under the same `webhook-id`, with the usual retry schedule. Asking again
     while a redelivery of that message is still retrying joins it instead of doubling it."""
@@ -39,6 +42,7 @@ async def redeliver(
         raise NotFound(f"no delivery {delivery_id}")
     if subscription.status != ENABLED:
         raise Unprocessable(f"the subscription {subscription.webhook_id} is disabled")
+    await session.commit()  # no transaction stays open across the call to Temporal
     workflow_id = redelivery_workflow_id(message.message_id)
     payload = RedeliveryInput(
         delivery=Delivery(

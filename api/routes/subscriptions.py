@@ -6,7 +6,7 @@ from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
 import httpx
-from fastapi import APIRouter, Depends, FastAPI, Header, Query, Request, Response
+from fastapi import APIRouter, Depends, FastAPI, Header, Path, Query, Request, Response
 from sqlalchemy import update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -14,8 +14,10 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from api.deps import ApiKey, SessionDep, SettingsDep
 from api.problems import NotFound, PreconditionFailed, Unprocessable, problem_schema
 from api.subscriptions import (
+    ID_PATTERN,
     AttemptOut,
     AttemptPage,
+    Status,
     StatusUpdate,
     SubscriptionCreate,
     SubscriptionCreated,
@@ -50,6 +52,8 @@ def get_outbound_http(request: Request) -> httpx.AsyncClient:
 
 
 OutboundHttp = Annotated[httpx.AsyncClient, Depends(get_outbound_http)]
+WebhookId = Annotated[str, Path(pattern=ID_PATTERN)]
+Cursor = Annotated[str | None, Query(pattern=ID_PATTERN, description="next_cursor of a page")]
 IfMatch = Annotated[
     str | None, Header(description="the version last read; 412 if it changed since")
 ]
@@ -94,9 +98,9 @@ async def create_subscription(
 @router.get("", response_model=SubscriptionPage, responses=AUTH)
 async def list_subscriptions(
     session: SessionDep,
-    status: Annotated[str | None, Query(pattern="^(ENABLED|DISABLED)$")] = None,
+    status: Status | None = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    cursor: Annotated[str | None, Query(max_length=64)] = None,
+    cursor: Cursor = None,
 ) -> SubscriptionPage:
     """Oldest first."""
     query = select(Subscription).where(col(Subscription.deleted_at).is_(None))
@@ -114,7 +118,7 @@ async def list_subscriptions(
 
 @router.get("/{webhook_id}", response_model=SubscriptionOut, responses=AUTH | MISSING)
 async def get_subscription(
-    webhook_id: str, session: SessionDep, response: Response
+    webhook_id: WebhookId, session: SessionDep, response: Response
 ) -> SubscriptionOut:
     row = await _load(session, webhook_id)
     _tag(response, row)
@@ -125,7 +129,7 @@ async def get_subscription(
     "/{webhook_id}", response_model=SubscriptionOut, responses=AUTH | MISSING | STALE | INVALID
 )
 async def update_subscription(
-    webhook_id: str,
+    webhook_id: WebhookId,
     body: SubscriptionUpdate,
     session: SessionDep,
     settings: SettingsDep,
@@ -136,7 +140,8 @@ async def update_subscription(
     values = body.model_dump(exclude_unset=True)
     if "url" in values:
         await _check_target(values["url"], settings)
-    row = await _change(session, webhook_id, if_match, values)
+    await _change(session, webhook_id, if_match, values)
+    row = await _load(session, webhook_id)
     _tag(response, row)
     return SubscriptionOut.of(row)
 
@@ -145,7 +150,7 @@ async def update_subscription(
     "/{webhook_id}/status", response_model=SubscriptionOut, responses=AUTH | MISSING | STALE
 )
 async def set_status(
-    webhook_id: str,
+    webhook_id: WebhookId,
     body: StatusUpdate,
     session: SessionDep,
     response: Response,
@@ -154,14 +159,15 @@ async def set_status(
     """Enabling starts a fresh failure count; disabling stops retries in flight."""
     values: dict[str, Any] = {"status": body.status, "failing_since": None}
     values["disabled_reason"] = "disabled through the API" if body.status == DISABLED else None
-    row = await _change(session, webhook_id, if_match, values)
+    await _change(session, webhook_id, if_match, values)
+    row = await _load(session, webhook_id)
     _tag(response, row)
     return SubscriptionOut.of(row)
 
 
 @router.delete("/{webhook_id}", status_code=204, responses=AUTH | MISSING | STALE)
 async def delete_subscription(
-    webhook_id: str, session: SessionDep, if_match: IfMatch = None
+    webhook_id: WebhookId, session: SessionDep, if_match: IfMatch = None
 ) -> Response:
     """Deliveries in flight stop; the delivery log is kept."""
     await _change(session, webhook_id, if_match, {"status": DISABLED, "deleted_at": utcnow()})
@@ -170,11 +176,12 @@ async def delete_subscription(
 
 @router.post("/{webhook_id}/test", response_model=AttemptOut, responses=AUTH | MISSING)
 async def send_test(
-    webhook_id: str, session: SessionDep, settings: SettingsDep, http: OutboundHttp
+    webhook_id: WebhookId, session: SessionDep, settings: SettingsDep, http: OutboundHttp
 ) -> AttemptOut:
     """Sends a signed `contract.test` event now, whatever the status; the attempt is logged
     but does not count towards disabling the subscription."""
     row = await _load(session, webhook_id)
+    await session.commit()  # no transaction stays open while the subscriber answers
     now = utcnow()
     event_id = f"test_{uuid.uuid4().hex}"
     change = ContractChange(
@@ -211,11 +218,11 @@ async def send_test(
 
 @router.get("/{webhook_id}/deliveries", response_model=AttemptPage, responses=AUTH | MISSING)
 async def list_deliveries(
-    webhook_id: str,
+    webhook_id: WebhookId,
     session: SessionDep,
-    event_id: str | None = None,
+    event_id: Annotated[str | None, Query(pattern=r"^[!-~]{1,80}$")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    cursor: Annotated[str | None, Query(max_length=64)] = None,
+    cursor: Cursor = None,
 ) -> AttemptPage:
     """Every attempt, newest first."""
     await _load(session, webhook_id)
@@ -242,29 +249,29 @@ async def _load(session: AsyncSession, webhook_id: str) -> Subscription:
 
 async def _change(
     session: AsyncSession, webhook_id: str, if_match: str | None, values: dict[str, Any]
-) -> Subscription:
+) -> None:
     """Compare-and-set on the version, so two writers holding the same version cannot both
-    win; without If-Match the change applies to whatever version is current."""
-    row = await _load(session, webhook_id)
+    win; without If-Match the change applies to whatever version is current. The write comes
+    first (SQLite cannot turn a read into a write once another writer committed)."""
     expected = parse_if_match(if_match)
-    if expected is not None and expected != row.version:
-        raise PreconditionFailed(
-            f"the subscription is at version {row.version}", headers={"ETag": f'"{row.version}"'}
-        )
-    statement = update(Subscription).where(col(Subscription.webhook_id) == webhook_id)
+    statement = (
+        update(Subscription)
+        .where(col(Subscription.webhook_id) == webhook_id)
+        .where(col(Subscription.deleted_at).is_(None))
+    )
     if expected is not None:
         statement = statement.where(col(Subscription.version) == expected)
     changed = await session.exec(
-        statement.where(col(Subscription.deleted_at).is_(None)).values(
-            **values, version=col(Subscription.version) + 1, updated_at=utcnow()
-        )
+        statement.values(**values, version=col(Subscription.version) + 1, updated_at=utcnow())
     )
     if not changed.rowcount:
         await session.rollback()
-        raise PreconditionFailed("the subscription changed meanwhile; read it again")
+        current = await _load(session, webhook_id)
+        raise PreconditionFailed(
+            f"the subscription is at version {current.version}",
+            headers={"ETag": f'"{current.version}"'},
+        )
     await session.commit()
-    await session.refresh(row)
-    return row
 
 
 async def _check_target(url: str, settings: Settings) -> None:

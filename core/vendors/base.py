@@ -76,8 +76,19 @@ def load_json_object(body: bytes) -> dict[str, Any]:
         value = json.loads(text)
     except json.JSONDecodeError as error:
         raise InvalidWebhook(f"the body is not valid JSON: {error.msg}") from error
+    except ValueError as error:  # an integer of more digits than Python converts
+        raise InvalidWebhook(f"the body is not usable JSON: {error}") from error
+    except RecursionError as error:
+        raise InvalidWebhook("the body is nested too deeply") from error
     if not isinstance(value, dict):
         raise InvalidWebhook("the body must be a JSON object")
+    try:
+        # `\ud800` is valid JSON but no character: it could be neither hashed nor stored.
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError as error:
+        raise InvalidWebhook("the body has a string that is not valid Unicode") from error
+    except RecursionError as error:
+        raise InvalidWebhook("the body is nested too deeply") from error
     return value
 
 

@@ -1,0 +1,58 @@
+"""The read model takes whatever the workflow holds: a write the database refused would be
+retried for ever and hold up every later event of the contract (PostgreSQL refuses text over a
+column's width, and NUL in text)."""
+
+import uuid
+from datetime import UTC, datetime
+
+from sqlmodel import select
+
+from activities.read_model import ReadModelActivities
+from core.db import SessionFactory
+from core.events import TimelineEntry
+from core.models import Contract, TimelineRow
+from workflows.inputs import NumberedEntry, ReadModelUpdate
+
+NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+
+
+async def test_long_or_nul_text_is_fitted_to_its_column(sessions: SessionFactory) -> None:
+    """Found by the fault suite: a vendor event name longer than 128 characters stopped the
+    contract's workflow on PostgreSQL."""
+    contract_id = f"vlens:{uuid.uuid4()}"
+    event_id = f"evt_{uuid.uuid4().hex}"
+    update = ReadModelUpdate(
+        contract_id=contract_id,
+        vendor="vlens",
+        external_id=contract_id.partition(":")[2],
+        workflow_id=f"contract-{contract_id.replace(':', '-')}",
+        revision=2,
+        status="APPROVED",
+        vendor_status="S" * 200 + "\x00",
+        updated_at=NOW,
+        entries=[
+            NumberedEntry(
+                seq=1,
+                entry=TimelineEntry(
+                    event_id=event_id,
+                    source="webhook",
+                    vendor_event="E\x00" + "e" * 300,
+                    status="APPROVED",
+                    applied=True,
+                    received_at=NOW,
+                    note="n" * 600,
+                ),
+            )
+        ],
+    )
+
+    await ReadModelActivities(sessions).write(update)
+
+    async with sessions() as session:
+        contract = await session.get(Contract, contract_id)
+        row = (
+            await session.exec(select(TimelineRow).where(TimelineRow.contract_id == contract_id))
+        ).one()
+    assert contract is not None
+    assert contract.vendor_status == "S" * 128
+    assert (row.event_id, row.vendor_event, row.note) == (event_id, "E" + "e" * 127, "n" * 500)
