@@ -18,7 +18,7 @@ run: install
 	$(BIN)/contractsync dev
 
 ## make test: the whole suite (SQLite; PostgreSQL too when DATABASE_URL points at one)
-test: install
+test: install browser
 	$(BIN)/pytest
 
 ## make chaos: the fault suite, a few minutes, not part of `make test` (on PostgreSQL when
@@ -31,7 +31,7 @@ chaos: install
 bench: install
 	$(BIN)/contractsync bench
 
-## make browser: Debian's Chromium for the browser tests (they skip without it, fail in CI)
+## make browser: Debian's Chromium for the browser tests (make test installs it)
 browser:
 	@command -v chromium >/dev/null 2>&1 || { \
 		apt-get update -qq && \

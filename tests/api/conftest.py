@@ -11,13 +11,13 @@ import pytest_asyncio
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
-from tools.serve import serve
 
 from api.main import create_app
 from core.db import SessionFactory
 from core.settings import Settings
 from core.temporal import SEARCH_ATTRIBUTES
 from tests.support import binary
+from tools.serve import serve
 from worker import Deps, build_worker
 
 SECRETS = {
