@@ -12,6 +12,9 @@ from temporalio.client import Client
 
 from core.events import ContractEvent, PartyUpdate, contract_id_for
 from core.temporal import SEARCH_ATTRIBUTES
+from core.vendors import ADAPTERS
+from core.vendors.base import RawWebhook
+from tools.simulators import Delivery
 
 
 def binary(name: str) -> str:
@@ -58,4 +61,30 @@ def make_event(
         requires_all_parties=requires_all_parties,
         occurred_at=at,
         received_at=at or datetime.now(UTC),
+    )
+
+
+def event_from(delivery: Delivery, received_at: datetime | None = None) -> ContractEvent:
+    """What the ingress stores for a simulated webhook (parsed by the real adapter)."""
+    parsed = ADAPTERS[delivery.vendor].parse(
+        RawWebhook(
+            method=delivery.method,
+            headers={name.lower(): value for name, value in delivery.headers.items()},
+            query=dict(delivery.query),
+            body=delivery.body,
+        )
+    )
+    return ContractEvent(
+        event_id=f"evt-{delivery.delivery_key[:40]}",
+        contract_id=contract_id_for(delivery.vendor, parsed.external_id),
+        vendor=delivery.vendor,
+        external_id=parsed.external_id,
+        dedup_key=parsed.dedup_key,
+        vendor_event=parsed.vendor_event,
+        status=parsed.status.value if parsed.status else None,
+        vendor_status=parsed.vendor_status,
+        parties=parsed.parties,
+        requires_all_parties=parsed.requires_all_parties,
+        occurred_at=parsed.occurred_at,
+        received_at=received_at or delivery.at,
     )

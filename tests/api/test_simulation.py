@@ -11,11 +11,10 @@ from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
 from api.main import create_app
-from core.events import ContractEvent, ContractView, contract_id_for, workflow_id_of
+from core.events import ContractView, workflow_id_of
 from core.settings import Settings
-from core.vendors import ADAPTERS
-from core.vendors.base import RawWebhook
 from tests.api.conftest import SECRETS
+from tests.support import event_from
 from tools.serve import serve
 from tools.simulators import Delivery, Scenario, Secrets, generate, send
 from workflows.lifecycle import ContractState, apply
@@ -31,39 +30,14 @@ def ordered_states(deliveries: tuple[Delivery, ...]) -> dict[str, ContractState]
     """The reference: each vendor's first attempts, in lifecycle order, folded in process."""
     states: dict[str, ContractState] = {}
     for delivery in sorted(deliveries, key=lambda d: (d.contract_id, d.sequence)):
-        adapter = ADAPTERS[delivery.vendor]
-        parsed = adapter.parse(
-            RawWebhook(
-                method=delivery.method,
-                headers={k.lower(): v for k, v in delivery.headers.items()},
-                query=dict(delivery.query),
-                body=delivery.body,
-            )
-        )
-        contract_id = contract_id_for(delivery.vendor, parsed.external_id)
+        event = event_from(delivery, received_at=NOW)
         state = states.setdefault(
-            contract_id,
+            event.contract_id,
             ContractState(
-                contract_id=contract_id, vendor=delivery.vendor, external_id=parsed.external_id
+                contract_id=event.contract_id, vendor=event.vendor, external_id=event.external_id
             ),
         )
-        apply(
-            state,
-            ContractEvent(
-                event_id=delivery.delivery_key,
-                contract_id=contract_id,
-                vendor=delivery.vendor,
-                external_id=parsed.external_id,
-                dedup_key=parsed.dedup_key,
-                vendor_event=parsed.vendor_event,
-                status=parsed.status.value if parsed.status else None,
-                parties=parsed.parties,
-                requires_all_parties=parsed.requires_all_parties,
-                occurred_at=parsed.occurred_at,
-                received_at=NOW,
-            ),
-            NOW,
-        )
+        apply(state, event, NOW)
     return states
 
 

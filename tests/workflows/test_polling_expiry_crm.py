@@ -10,15 +10,13 @@ from pydantic import SecretStr
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.testing import WorkflowEnvironment
 
-from core.events import ContractEvent, ContractView, contract_id_for
+from core.events import ContractView
 from core.settings import Settings
-from core.vendors import ADAPTERS
-from core.vendors.base import RawWebhook
+from tests.support import event_from
 from tests.workflows.conftest import send
 from tools.crm_stub import CrmStub
 from tools.serve import serve
 from tools.simulators import (
-    Delivery,
     Outcome,
     Scenario,
     VendorState,
@@ -64,32 +62,6 @@ def settings(
     )
 
 
-def as_event(delivery: Delivery) -> ContractEvent:
-    """What the ingress would store for this webhook (the ingress has its own HTTP tests)."""
-    parsed = ADAPTERS[delivery.vendor].parse(
-        RawWebhook(
-            method=delivery.method,
-            headers={k.lower(): v for k, v in delivery.headers.items()},
-            query=dict(delivery.query),
-            body=delivery.body,
-        )
-    )
-    return ContractEvent(
-        event_id=f"evt-{delivery.delivery_key[:40]}",
-        contract_id=contract_id_for(delivery.vendor, parsed.external_id),
-        vendor=delivery.vendor,
-        external_id=parsed.external_id,
-        dedup_key=parsed.dedup_key,
-        vendor_event=parsed.vendor_event,
-        status=parsed.status.value if parsed.status else None,
-        vendor_status=parsed.vendor_status,
-        parties=parsed.parties,
-        requires_all_parties=parsed.requires_all_parties,
-        occurred_at=parsed.occurred_at,
-        received_at=delivery.at,
-    )
-
-
 @pytest.mark.parametrize("vendor", ["vlens", "documenso", "fintechos", "signly"])
 async def test_a_dropped_countersigned_webhook_is_found_by_polling(
     time_env: WorkflowEnvironment,
@@ -110,7 +82,7 @@ async def test_a_dropped_countersigned_webhook_is_found_by_polling(
     assert simulation.dropped, "the final webhook must be lost"
     handle = None
     for delivery in simulation.deliveries:
-        handle = await send(time_env.client, settings, as_event(delivery))
+        handle = await send(time_env.client, settings, event_from(delivery))
     assert handle is not None
     final: ContractView = await handle.result()  # polls, then the grace period, in skipped time
     assert final.status == "COUNTERSIGNED"
@@ -128,7 +100,7 @@ async def test_an_unsigned_contract_expires_at_its_ttl_and_ignores_late_webhooks
     simulation = generate(
         Scenario(contracts=1, seed=7, outcomes={Outcome.COMPLETED: 1.0}), vendors=("vlens",)
     )
-    first, second, *later = (as_event(d) for d in simulation.deliveries)
+    first, second, *later = (event_from(d) for d in simulation.deliveries)
     handle = await send(time_env.client, settings, first)  # Created, then silence
     started = await time_env.get_current_time()
     await time_env.sleep(timedelta(days=31))  # past the TTL, inside the grace period
@@ -161,7 +133,7 @@ async def test_the_crm_matches_after_failures_and_out_of_band_edits(
     stub.drift(contract.contract_id, times=2)
     handle = None
     for delivery in simulation.deliveries:
-        handle = await send(time_env.client, settings, as_event(delivery))
+        handle = await send(time_env.client, settings, event_from(delivery))
     assert handle is not None
     final: ContractView = await handle.result()
     assert final.status == "DECLINED"
