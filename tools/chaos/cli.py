@@ -5,6 +5,7 @@ import asyncio
 import shutil
 import tempfile
 import time
+import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -35,7 +36,14 @@ async def run_scenarios(
                 fault = next(fault for fault in FAULTS if fault.name == name)
                 outcome = await run_fault(fault, options, index)
         except Exception as error:  # noqa: BLE001  (a broken scenario is a failed one; go on)
-            outcome = Outcome(name, False, 0.0, note=f"could not run: {error!r}")
+            where = traceback.extract_tb(error.__traceback__)[-1]
+            outcome = Outcome(
+                name,
+                False,
+                0.0,
+                note=f"could not run: {error!r} at {where.filename}:{where.lineno}",
+                details=tuple(traceback.format_exception(error)),
+            )
         outcomes.append(outcome)
         echo(outcome.line())
         if verbose or not outcome.passed:

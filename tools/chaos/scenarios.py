@@ -12,7 +12,7 @@ from tools.chaos.world import SINK_PATH, World
 
 STRIKE_AT = 0.3  # share of the burst acknowledged when a mid-burst fault strikes
 APPLIED_WAIT = 120.0  # how long a fault may wait for the burst to be applied
-IN_FLIGHT_WAIT = 30.0  # how long the worker's killer waits for a delivery to be under way
+IN_FLIGHT_WAIT = 15.0  # how long the worker's killer waits for a delivery to be under way
 
 
 @dataclass(frozen=True)
