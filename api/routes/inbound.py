@@ -5,9 +5,9 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
-from sqlmodel import col, select
 
 from api.deps import ApiKey, SessionDep
+from api.inbound_log import read_inbound
 from api.problems import problem_schema
 from core.models import InboundRequest
 
@@ -51,21 +51,17 @@ async def list_inbound(
     cursor: Annotated[int | None, Query(description="the id to continue after")] = None,
 ) -> InboundPage:
     """Newest first. Secrets in headers and query strings are masked."""
-    query = select(InboundRequest)
-    if vendor:
-        query = query.where(InboundRequest.vendor == vendor)
-    if status:
-        query = query.where(InboundRequest.outcome == status)
-    if contract_id:
-        query = query.where(InboundRequest.contract_id == contract_id)
-    if cursor is not None:
-        query = query.where(col(InboundRequest.id) < cursor)
-    query = query.order_by(col(InboundRequest.id).desc()).limit(limit + 1)
-    rows = list((await session.exec(query)).all())
-    page = rows[:limit]
+    page, more = await read_inbound(
+        session,
+        vendor=vendor,
+        outcome=status,
+        contract_id=contract_id,
+        before=cursor,
+        limit=limit,
+    )
     return InboundPage(
         items=[_entry(row) for row in page],
-        next_cursor=str(page[-1].id) if len(rows) > limit and page else None,
+        next_cursor=str(page[-1].id) if more and page else None,
     )
 
 

@@ -26,9 +26,10 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from api.contracts import read_contract, ui_url
 from api.deps import SessionDep, SettingsDep, TemporalDep
+from api.inbound_log import read_inbound
 from api.problems import Unauthorized
 from core.delivery_log import DISABLED
-from core.models import Contract, DeliveryAttempt, InboundRequest, Subscription
+from core.models import Contract, DeliveryAttempt, Subscription
 from core.statuses import ContractStatus
 
 RECENT = 50
@@ -168,24 +169,19 @@ async def inbound(
     before: Annotated[int | None, Query(description="the id to continue before")] = None,
 ) -> HTMLResponse:
     """Every request vendors sent, newest first, secrets masked as stored."""
-    query = select(InboundRequest)
-    if vendor:
-        query = query.where(InboundRequest.vendor == vendor)
-    if outcome:
-        query = query.where(InboundRequest.outcome == outcome)
-    if contract_id:
-        query = query.where(InboundRequest.contract_id == contract_id)
-    if before is not None:
-        query = query.where(col(InboundRequest.id) < before)
-    rows = (
-        await session.exec(query.order_by(col(InboundRequest.id).desc()).limit(INBOUND_PAGE + 1))
-    ).all()
-    page = rows[:INBOUND_PAGE]
+    page, more = await read_inbound(
+        session,
+        vendor=vendor,
+        outcome=outcome,
+        contract_id=contract_id,
+        before=before,
+        limit=INBOUND_PAGE,
+    )
     return render(
         request,
         "inbound.html",
         rows=[(row, _preview(row.body)) for row in page],
-        older=page[-1].id if len(rows) > INBOUND_PAGE and page else None,
+        older=page[-1].id if more and page else None,
         vendor=vendor,
         outcome=outcome,
         contract_id=contract_id,
