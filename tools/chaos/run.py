@@ -28,7 +28,7 @@ class Options:
     contracts: int = 24  # per vendor
     seed: int = 1
     rate: float = 60.0  # webhooks started per second, at most
-    settle_timeout: float = 180.0  # how long a scenario may take to come right after its fault
+    settle_timeout: float = 120.0  # how long a scenario may take to come right after its fault
     fuzz_examples: int = 3000
     timings: Timings = field(default_factory=Timings)
 
