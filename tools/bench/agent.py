@@ -1,6 +1,6 @@
-"""The load process: `python -m tools.bench.agent JOB.json` runs one job on uvloop and prints
-its result as JSON. Keeping load generation out of the benchmark's own process means the
-process that measures is never the one that is measured.
+"""The load process: `python -m tools.bench.agent JOB.json RESULT.json` runs one job on uvloop
+and writes what it measured to RESULT.json. Keeping load generation out of the benchmark's
+own process means the process that measures is never the one that is measured.
 """
 
 import dataclasses
@@ -94,11 +94,12 @@ async def run(job: ClosedJob | OpenJob | ProbeJob) -> dict[str, Any]:
     return dataclasses.asdict(probed)
 
 
-def main(path: str) -> None:
-    job = Job.model_validate_json(Path(path).read_bytes()).job
+def main(job_path: str, result_path: str) -> None:
+    job = Job.model_validate_json(Path(job_path).read_bytes()).job
     result = uvloop.run(run(job))
-    sys.stdout.write(json.dumps(result))
+    # A file, not stdout: nothing a library prints can corrupt it.
+    Path(result_path).write_text(json.dumps(result, allow_nan=False))
 
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    main(sys.argv[1], sys.argv[2])

@@ -14,20 +14,18 @@ from tools.bench.probe import ProbeResult
 
 async def _run(job: ClosedJob | OpenJob | ProbeJob, workdir: Path) -> bytes:
     path = workdir / f"job-{job.kind}-{uuid.uuid4().hex[:8]}.json"
+    result = path.with_suffix(".result.json")
     path.write_text(Job(job=job).model_dump_json())
     process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "tools.bench.agent",
-        str(path),
-        stdout=asyncio.subprocess.PIPE,
+        *(sys.executable, "-m", "tools.bench.agent", str(path), str(result)),
+        stdout=asyncio.subprocess.DEVNULL,
         stderr=asyncio.subprocess.PIPE,
     )
-    out, err = await process.communicate()
-    if process.returncode != 0:
+    _, err = await process.communicate()
+    if process.returncode != 0 or not result.exists():
         detail = err.decode(errors="replace")[-2000:]
         raise RuntimeError(f"the load process failed ({process.returncode}): {detail}")
-    return out
+    return result.read_bytes()
 
 
 async def run_load(job: ClosedJob | OpenJob, workdir: Path) -> LoadResult:
