@@ -2,7 +2,7 @@
 
 from collections import Counter
 from dataclasses import dataclass
-from statistics import fmean
+from statistics import fmean, linear_regression
 
 from tools.bench.cpu import CpuShare
 from tools.bench.e2e import E2eRun
@@ -11,6 +11,8 @@ from tools.bench.loadgen import LoadResult
 from tools.bench.pipeline import PipelineRun
 from tools.bench.scale import ScaleRun
 from tools.bench.stats import median, ms, percentile
+
+PROJECTED_CONTRACTS = 20_000  # the size the issue asks about
 
 
 @dataclass(frozen=True)
@@ -136,7 +138,9 @@ class ScaleFigures:
     rss_at_cache: float | None  # MB, when the read model first held `cache` contracts
     rss_end: float
     rss_peak: float
-    rss_growth_per_1000: float | None  # MB per 1,000 contracts past the cache
+    # MB per 1,000 contracts once the cache is full (least squares over every sample since)
+    rss_growth_per_1000: float | None
+    rss_projected: float | None  # MB at PROJECTED_CONTRACTS, on that slope
     polls: int  # all of them, creation included
     bucket: float  # seconds
     buckets: list[int]  # polls per bucket, from the last contract's creation to the end
@@ -149,10 +153,15 @@ def scale_figures(run: ScaleRun, bucket: float) -> ScaleFigures:
     mb = 1024 * 1024
     samples = run.samples
     at_cache = next((s for s in samples if s.contracts >= run.cache), None)
-    growth = None
-    if at_cache is not None and samples[-1].contracts > at_cache.contracts:
-        past = (samples[-1].contracts - at_cache.contracts) / 1000
-        growth = (samples[-1].rss - at_cache.rss) / mb / past
+    growth = projected = None
+    if at_cache is not None:
+        since = [s for s in samples if s.at >= at_cache.at]
+        if len({s.contracts for s in since}) > 1:
+            # A slope rather than two end points: single samples swing by a few MB as the
+            # garbage collector and the allocator come and go.
+            slope = linear_regression([s.contracts for s in since], [s.rss for s in since]).slope
+            growth = slope * 1000 / mb
+            projected = (at_cache.rss + slope * (PROJECTED_CONTRACTS - at_cache.contracts)) / mb
     # Only once every contract exists: while they are still being created the poll rate
     # climbs with their number, which is growth, not a burst.
     buckets = _buckets(run.polls, run.created_until, run.ended_at, bucket)
@@ -166,6 +175,7 @@ def scale_figures(run: ScaleRun, bucket: float) -> ScaleFigures:
         rss_end=samples[-1].rss / mb if samples else 0.0,
         rss_peak=max(s.rss for s in samples) / mb if samples else 0.0,
         rss_growth_per_1000=growth,
+        rss_projected=projected,
         polls=len(run.polls),
         bucket=bucket,
         buckets=buckets,
