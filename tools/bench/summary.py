@@ -9,10 +9,8 @@ from tools.bench.e2e import E2eRun
 from tools.bench.ingress import IngressRun
 from tools.bench.loadgen import LoadResult
 from tools.bench.pipeline import PipelineRun
-from tools.bench.scale import ScaleRun
+from tools.bench.scale import Sample, ScaleRun
 from tools.bench.stats import median, ms, percentile
-
-PROJECTED_CONTRACTS = 20_000  # the size the issue asks about
 
 
 @dataclass(frozen=True)
@@ -136,11 +134,12 @@ class ScaleFigures:
     create_seconds: float
     rss_idle: float  # MB, before the first contract
     rss_at_cache: float | None  # MB, when the read model first held `cache` contracts
+    rss_created: float  # MB, when the last contract had been sent
     rss_end: float
-    rss_peak: float
-    # MB per 1,000 contracts once the cache is full (least squares over every sample since)
-    rss_growth_per_1000: float | None
-    rss_projected: float | None  # MB at PROJECTED_CONTRACTS, on that slope
+    # MB, lowest and highest while every contract was open and polled (the cache churning)
+    rss_open_low: float
+    rss_open_high: float
+    rss_open_slope: float  # MB per minute over that time (least squares)
     polls: int  # all of them, creation included
     bucket: float  # seconds
     buckets: list[int]  # polls per bucket, from the last contract's creation to the end
@@ -148,34 +147,41 @@ class ScaleFigures:
     poll_max: int
     cpu: CpuShare | None
 
+    @property
+    def per_cached(self) -> float | None:
+        """MB the worker holds per cached workflow: what sets its size, whatever the count of
+        open contracts."""
+        if self.rss_at_cache is None:
+            return None
+        return (self.rss_at_cache - self.rss_idle) / self.cache
+
 
 def scale_figures(run: ScaleRun, bucket: float) -> ScaleFigures:
     mb = 1024 * 1024
-    samples = run.samples
+    samples = run.samples or [Sample(run.started_at, 0, 0)]
     at_cache = next((s for s in samples if s.contracts >= run.cache), None)
-    growth = projected = None
-    if at_cache is not None:
-        since = [s for s in samples if s.at >= at_cache.at]
-        if len({s.contracts for s in since}) > 1:
-            # A slope rather than two end points: single samples swing by a few MB as the
-            # garbage collector and the allocator come and go.
-            slope = linear_regression([s.contracts for s in since], [s.rss for s in since]).slope
-            growth = slope * 1000 / mb
-            projected = (at_cache.rss + slope * (PROJECTED_CONTRACTS - at_cache.contracts)) / mb
-    # Only once every contract exists: while they are still being created the poll rate
-    # climbs with their number, which is growth, not a burst.
+    created = next((s for s in samples if s.at >= run.created_until), samples[-1])
+    # Memory is judged once every contract exists: before that it climbs with the work in
+    # flight, which grows with each contract created (more polls, more activities).
+    open_ = [s for s in samples if s.at >= run.created_until] or samples[-1:]
+    slope = 0.0
+    if len({s.at for s in open_}) > 1:
+        slope = linear_regression([s.at for s in open_], [s.rss for s in open_]).slope
+    # Polls likewise: while contracts are still being created the poll rate climbs with
+    # their number, which is growth, not a burst.
     buckets = _buckets(run.polls, run.created_until, run.ended_at, bucket)
     return ScaleFigures(
         contracts=run.contracts,
-        applied=samples[-1].contracts if samples else 0,
+        applied=samples[-1].contracts,
         cache=run.cache,
         create_seconds=run.created_until - run.started_at,
-        rss_idle=samples[0].rss / mb if samples else 0.0,
+        rss_idle=samples[0].rss / mb,
         rss_at_cache=at_cache.rss / mb if at_cache else None,
-        rss_end=samples[-1].rss / mb if samples else 0.0,
-        rss_peak=max(s.rss for s in samples) / mb if samples else 0.0,
-        rss_growth_per_1000=growth,
-        rss_projected=projected,
+        rss_created=created.rss / mb,
+        rss_end=samples[-1].rss / mb,
+        rss_open_low=min(s.rss for s in open_) / mb,
+        rss_open_high=max(s.rss for s in open_) / mb,
+        rss_open_slope=slope * 60 / mb,
         polls=len(run.polls),
         bucket=bucket,
         buckets=buckets,
