@@ -2,7 +2,8 @@
 
 Order of work, one request: size check -> log the raw request -> authenticate -> parse and map
 -> store the canonical event (unique per vendor and dedup key) -> commit -> answer. The log row
-and the event are written in one transaction, so a 2xx always means both are durable.
+and the event are written in one transaction, which requests arriving together share
+(`api.group_commit`), so a 2xx always means both are durable.
 """
 
 import hmac
@@ -12,11 +13,10 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 from urllib.parse import urlencode
 
-from sqlalchemy.exc import DBAPIError, OperationalError
-from sqlmodel import select
-
+from api.group_commit import GroupCommit, StorageUnavailable, Unstorable
 from api.metrics import ApiMetrics
 from api.problems import (
     BadRequest,
@@ -28,9 +28,8 @@ from api.problems import (
 from core.db import SessionFactory, utcnow
 from core.events import ContractEvent, contract_id_for
 from core.logging import event_ids
-from core.models import Contract, InboundRequest, StoredEvent
+from core.models import Contract, StoredEvent
 from core.settings import Settings
-from core.upsert import insert_for
 from core.vendors.base import InvalidWebhook, ParsedWebhook, RawWebhook, VendorAdapter
 
 log = logging.getLogger("contractsync.ingress")
@@ -71,6 +70,7 @@ class Ingress:
         self._settings = settings
         self._sessions = sessions
         self._metrics = metrics or ApiMetrics()
+        self._writer = GroupCommit(sessions)
         self._warned: set[str] = set()
 
     async def receive(self, adapter: VendorAdapter, received: Received) -> Accepted:
@@ -110,44 +110,19 @@ class Ingress:
     async def _store(
         self, adapter: VendorAdapter, received: Received, event: ContractEvent
     ) -> Accepted:
+        row = {
+            "event_id": event.event_id,
+            "vendor": event.vendor,
+            "dedup_key": event.dedup_key,
+            "contract_id": event.contract_id,
+            "payload": event.model_dump(mode="json"),
+            "received_at": event.received_at,
+            "lease_until": received.received_at + self._settings.relay_lease,
+        }
+        log_row = _log_row(adapter, received, self._settings, contract_id=event.contract_id)
         try:
-            async with self._sessions() as session:
-                inserted = await session.exec(
-                    insert_for(session, StoredEvent)
-                    .values(
-                        event_id=event.event_id,
-                        vendor=event.vendor,
-                        dedup_key=event.dedup_key,
-                        contract_id=event.contract_id,
-                        payload=event.model_dump(mode="json"),
-                        received_at=event.received_at,
-                        lease_until=received.received_at + self._settings.relay_lease,
-                    )
-                    .on_conflict_do_nothing(index_elements=["vendor", "dedup_key"])
-                    .returning(StoredEvent.event_id)
-                )
-                duplicate = inserted.first() is None
-                if duplicate:
-                    existing = await session.exec(
-                        select(StoredEvent.event_id).where(
-                            StoredEvent.vendor == event.vendor,
-                            StoredEvent.dedup_key == event.dedup_key,
-                        )
-                    )
-                    event = event.model_copy(update={"event_id": existing.one()})
-                session.add(
-                    _log_row(
-                        adapter,
-                        received,
-                        self._settings,
-                        outcome="duplicate" if duplicate else "accepted",
-                        status_code=200 if duplicate else 202,
-                        contract_id=event.contract_id,
-                        event_id=event.event_id,
-                    )
-                )
-                await session.commit()
-        except (OperationalError, DBAPIError, OSError) as error:
+            stored = await self._writer.store(row, log_row)
+        except StorageUnavailable as error:
             self._metrics.webhook_outcome(adapter.name, "unavailable")
             log.error(
                 "storage unavailable, asking %s to retry: %s",
@@ -155,36 +130,43 @@ class Ingress:
                 error,
                 extra=event_ids(event),
             )
-            raise ServiceUnavailable(
-                "storage is unavailable; retry later",
-                headers={"Retry-After": RETRY_AFTER_SECONDS},
-            ) from error
-        self._metrics.webhook_outcome(adapter.name, "duplicate" if duplicate else "accepted")
-        return Accepted(event=event, duplicate=duplicate)
+            raise _unavailable() from error
+        except Unstorable as error:
+            problem = BadRequest("the webhook carries a value the database cannot hold")
+            await self._log_rejected(adapter, received, problem)
+            raise problem from error
+        if stored.duplicate and stored.event_id is not None:
+            event = event.model_copy(update={"event_id": stored.event_id})
+        self._metrics.webhook_outcome(adapter.name, "duplicate" if stored.duplicate else "accepted")
+        return Accepted(event=event, duplicate=stored.duplicate)
 
     async def _log_rejected(
         self, adapter: VendorAdapter, received: Received, problem: Problem
     ) -> None:
+        log_row = _log_row(
+            adapter,
+            received,
+            self._settings,
+            outcome="rejected",
+            status_code=problem.status,
+            problem=problem.detail,
+        )
         try:
-            async with self._sessions() as session:
-                session.add(
-                    _log_row(
-                        adapter,
-                        received,
-                        self._settings,
-                        outcome="rejected",
-                        status_code=problem.status,
-                        problem=problem.detail,
-                    )
-                )
-                await session.commit()
-            self._metrics.webhook_outcome(adapter.name, "rejected")
-        except (OperationalError, DBAPIError, OSError) as error:
+            await self._writer.store(None, log_row)
+        except Unstorable as error:
+            # Even the masked log row is refused (a NUL in a header): the problem is still the
+            # client's, so it keeps its 4xx, and the refusal is logged here instead.
+            log.error("could not keep a refused %s webhook in the log: %s", adapter.name, error)
+        except StorageUnavailable as error:
             self._metrics.webhook_outcome(adapter.name, "unavailable")
-            raise ServiceUnavailable(
-                "storage is unavailable; retry later",
-                headers={"Retry-After": RETRY_AFTER_SECONDS},
-            ) from error
+            raise _unavailable() from error
+        self._metrics.webhook_outcome(adapter.name, "rejected")
+
+
+def _unavailable() -> ServiceUnavailable:
+    return ServiceUnavailable(
+        "storage is unavailable; retry later", headers={"Retry-After": RETRY_AFTER_SECONDS}
+    )
 
 
 def _canonical(vendor: str, parsed: ParsedWebhook, received_at: datetime) -> ContractEvent:
@@ -242,12 +224,13 @@ def _log_row(
     received: Received,
     settings: Settings,
     *,
-    outcome: str,
-    status_code: int,
+    outcome: str = "accepted",
+    status_code: int = 202,
     problem: str | None = None,
     contract_id: str | None = None,
-    event_id: str | None = None,
-) -> InboundRequest:
+) -> dict[str, Any]:
+    """The `inbound_requests` row, secrets masked; an accepted one's outcome and event id are
+    settled when it is stored (it may turn out a duplicate)."""
     masked = adapter.masked_headers(settings) | ALWAYS_MASKED
     headers = {
         name: MASK if name in masked else value for name, value in received.raw.headers.items()
@@ -258,21 +241,21 @@ def _log_row(
             for name, value in received.raw.query.items()
         ]
     )
-    return InboundRequest(
-        vendor=received.vendor,
-        method=received.method,
-        path=received.path,
-        query=query,
-        source_ip=received.source_ip,
-        headers=headers,
-        body=b"" if received.oversize is not None else received.raw.body,
-        received_at=received.received_at,
-        outcome=outcome,
-        status_code=status_code,
-        problem=problem,
-        contract_id=contract_id,
-        event_id=event_id,
-    )
+    return {
+        "vendor": received.vendor,
+        "method": received.method,
+        "path": received.path,
+        "query": query,
+        "source_ip": received.source_ip,
+        "headers": headers,
+        "body": b"" if received.oversize is not None else received.raw.body,
+        "received_at": received.received_at,
+        "outcome": outcome,
+        "status_code": status_code,
+        "problem": problem,
+        "contract_id": contract_id,
+        "event_id": None,
+    }
 
 
 __all__ = ["Accepted", "Ingress", "Received", "new_event_id", "utcnow"]
