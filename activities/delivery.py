@@ -7,6 +7,7 @@ jittered backoff), and a non-retryable one for what will not (other 4xx, 410, a 
 target, a subscription disabled by this attempt).
 """
 
+import asyncio
 import random
 from datetime import datetime
 from typing import Literal
@@ -95,7 +96,9 @@ class DeliveryActivities:
             Message(delivery.message_id, delivery.body),
             allow_private=self._settings.allow_private_targets,
         )
-        disabled = await self._record(delivery, result, at)
+        # Shielded, like the read model's write: cancelled mid-way (a worker shutting down)
+        # the transaction would stay open, and on SQLite keep every other writer waiting.
+        disabled = await asyncio.shield(self._record(delivery, result, at))
 
         if result.verdict is Verdict.DELIVERED:
             return self._outcome(delivery, "delivered", result.describe())

@@ -1,5 +1,6 @@
 """Writes the `contracts` read model and the full timeline, from the workflow."""
 
+import asyncio
 from typing import Any
 
 from sqlmodel import SQLModel
@@ -32,7 +33,14 @@ class ReadModelActivities:
 
     @activity.defn(name="write_read_model")
     async def write(self, update: ReadModelUpdate) -> None:
-        """Idempotent: an older revision never overwrites a newer one; entries are keyed."""
+        """Idempotent: an older revision never overwrites a newer one; entries are keyed.
+
+        Shielded: when the activity is cancelled (a worker shutting down) its transaction
+        still ends, committed or rolled back. Cut off mid-way it would stay open, and on SQLite
+        an open write transaction keeps every other writer of the file waiting."""
+        await asyncio.shield(self._write(update))
+
+    async def _write(self, update: ReadModelUpdate) -> None:
         values = _fit(Contract, {name: getattr(update, name) for name in _SUMMARY})
         values["parties"] = [party.model_dump(mode="json") for party in update.parties]
         async with self._sessions() as session:

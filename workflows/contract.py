@@ -16,10 +16,11 @@ from temporalio.common import RawValue, RetryPolicy
 from temporalio.exceptions import ActivityError, WorkflowAlreadyStartedError
 
 with workflow.unsafe.imports_passed_through():
+    import workflows.lifecycle as lifecycle
+    import workflows.polling as polling
     from core.events import ContractEvent, ContractView
     from core.statuses import ContractStatus
     from core.temporal import CONTRACT_EXTERNAL_ID, CONTRACT_STATUS, CONTRACT_VENDOR
-    from workflows import lifecycle, polling
     from workflows.delivery import EventDelivery, delivery_workflow_id, has_subscribers
     from workflows.inputs import (
         ContractChange,
@@ -34,6 +35,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.lifecycle import ContractState, Result
 
 BATCH = 500
+MIN_WAIT = timedelta(seconds=1)  # the shortest wait for a wakeup, so a late one cannot spin
 EVENTS_PER_RUN = 2000
 STORE_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1)
@@ -61,6 +63,8 @@ class ContractLifecycle:
         self._busy = False
         self._poll_wait = input.poll_wait
         self._crm: asyncio.Task[None] | None = None
+        self._wakeup: asyncio.Future[None] | None = None  # the timer for polls, expiry, grace
+        self._wakeup_at: datetime | None = None
 
     @workflow.signal(name="event")
     def event(self, raw: RawValue) -> None:
@@ -120,23 +124,59 @@ class ContractLifecycle:
 
     async def _wait_for_work(self) -> bool:
         """Wait for events; False once a terminal contract's grace period has passed quietly."""
-        try:
-            await workflow.wait_condition(lambda: bool(self._pending), timeout=self._next_wakeup())
-        except TimeoutError:
-            if self._state.terminal:
-                return False
-            await self._on_quiet()
+        if workflow.patched("lazy-wakeup-timer"):
+            timed_out = await self._wait_lazily()
+        else:  # histories recorded before: one timer per wait, cancelled by each event
+            try:
+                await workflow.wait_condition(
+                    lambda: bool(self._pending), timeout=self._next_wakeup()
+                )
+                timed_out = False
+            except TimeoutError:
+                timed_out = True
+        if not timed_out:
             return True
+        if self._state.terminal:
+            return False
+        await self._on_quiet()
         return True
 
-    def _next_wakeup(self) -> timedelta | None:
+    async def _wait_lazily(self) -> bool:
+        """Wait for events or the next wakeup; True when the wakeup came first.
+
+        The timer outlives the events that push the wakeup later: every event moves the next
+        poll back, and cancelling and starting a timer for each one would add two history
+        events and a timer task per event. A timer that fires before the (moved) wakeup is
+        simply set again for the rest; only a wakeup moved earlier replaces it at once."""
+        while not self._pending:
+            deadline = self._wakeup_deadline()
+            soonest = max(deadline, workflow.now() + MIN_WAIT)
+            if self._wakeup is None or (self._wakeup_at is not None and self._wakeup_at > soonest):
+                if self._wakeup is not None:
+                    self._wakeup.cancel()
+                self._wakeup = asyncio.ensure_future(workflow.sleep(soonest - workflow.now()))
+                self._wakeup_at = soonest
+            wakeup = self._wakeup
+
+            def woken(timer: asyncio.Future[None] = wakeup) -> bool:
+                return bool(self._pending) or timer.done()
+
+            await workflow.wait_condition(woken)
+            if wakeup.done():
+                self._wakeup = self._wakeup_at = None
+                if not self._pending and workflow.now() >= self._wakeup_deadline():
+                    return True
+        return False
+
+    def _next_wakeup(self) -> timedelta:
+        return max(self._wakeup_deadline() - workflow.now(), MIN_WAIT)
+
+    def _wakeup_deadline(self) -> datetime:
         """Terminal: the end of the grace period. Otherwise the next poll or the expiry."""
         state, now = self._state, workflow.now()
         if state.terminal:
-            deadline = (state.finalized_at or now) + self._input.config.terminal_grace
-        else:
-            deadline = min(self._expires_at(), state.next_poll_at or self._expires_at())
-        return max(deadline - now, timedelta(seconds=1))
+            return (state.finalized_at or now) + self._input.config.terminal_grace
+        return min(self._expires_at(), state.next_poll_at or self._expires_at())
 
     def _expires_at(self) -> datetime:
         return polling.expires_at(self._state.created_at or workflow.now(), self._input.config)
@@ -315,7 +355,12 @@ class ContractLifecycle:
 
     def _schedule_poll(self) -> None:
         wait = self._poll_wait or self._input.config.poll_after
-        self._state.next_poll_at = workflow.now() + polling.jittered(wait, workflow.random())
+        now = workflow.now()
+        self._state.next_poll_at = now + polling.jittered(wait, workflow.random())
+        # A wakeup timer already set within this wait's jitter range is as good a draw as the
+        # new one: keep it, rather than replace the timer on almost every event.
+        if self._wakeup_at is not None and polling.within_jitter(self._wakeup_at, now, wait):
+            self._state.next_poll_at = self._wakeup_at
 
     def _note(self, text: str, show: bool = True) -> None:
         """A timeline line that is not a vendor event (reconciles, manual polls)."""
@@ -356,12 +401,23 @@ class ContractLifecycle:
             next_poll_at=state.next_poll_at,
             entries=entries,
         )
-        await workflow.execute_activity(
-            "write_read_model",
-            update,
-            start_to_close_timeout=timedelta(seconds=30),
-            retry_policy=STORE_RETRY,
-        )
+        if workflow.patched("read-model-local"):
+            # Inside the workflow task that applied the events: no activity task to schedule,
+            # dispatch and complete through the server, so a change is readable sooner and
+            # each event costs Temporal one workflow task instead of two plus an activity.
+            await workflow.execute_local_activity(
+                "write_read_model",
+                update,
+                start_to_close_timeout=timedelta(seconds=30),
+                retry_policy=STORE_RETRY,
+            )
+        else:  # histories recorded before the change
+            await workflow.execute_activity(
+                "write_read_model",
+                update,
+                start_to_close_timeout=timedelta(seconds=30),
+                retry_policy=STORE_RETRY,
+            )
         self._written_seq = state.events_recorded
 
     def _should_continue_as_new(self) -> bool:

@@ -17,6 +17,11 @@ def jittered(interval: timedelta, rng: random.Random) -> timedelta:
     return interval * rng.uniform(1 - JITTER, 1 + JITTER)
 
 
+def within_jitter(at: datetime, now: datetime, interval: timedelta) -> bool:
+    """Whether `at` is a time a jittered wait of `interval` from `now` could have drawn."""
+    return now + interval * (1 - JITTER) <= at <= now + interval * (1 + JITTER)
+
+
 def backoff(current: timedelta | None, config: LifecycleConfig) -> timedelta:
     """The next wait after a poll that found nothing new."""
     if current is None:

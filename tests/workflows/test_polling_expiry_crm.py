@@ -1,18 +1,21 @@
 """Polling fallback, expiry and CRM reconcile, on the time-skipping server against the vendor
 simulators' status APIs and the CRM stub (real HTTP servers on loopback)."""
 
+import uuid
 from collections.abc import AsyncIterator
 from datetime import timedelta
+from typing import Any
 
 import pytest
 import pytest_asyncio
 from pydantic import SecretStr
+from temporalio.client import WorkflowHandle
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.testing import WorkflowEnvironment
 
 from core.events import ContractView
 from core.settings import Settings
-from tests.support import event_from
+from tests.support import event_from, make_event
 from tests.workflows.conftest import send
 from tools.crm_stub import CrmStub
 from tools.serve import serve
@@ -101,8 +104,8 @@ async def test_an_unsigned_contract_expires_at_its_ttl_and_ignores_late_webhooks
         Scenario(contracts=1, seed=7, outcomes={Outcome.COMPLETED: 1.0}), vendors=("vlens",)
     )
     first, second, *later = (event_from(d) for d in simulation.deliveries)
+    started = await time_env.get_current_time()  # before the workflow, which counts the TTL
     handle = await send(time_env.client, settings, first)  # Created, then silence
-    started = await time_env.get_current_time()
     await time_env.sleep(timedelta(days=31))  # past the TTL, inside the grace period
     await send(time_env.client, settings, second)  # a late webhook: recorded, never applied
     during_grace = await handle.execute_update("sync", result_type=ContractView)
@@ -142,3 +145,42 @@ async def test_the_crm_matches_after_failures_and_out_of_band_edits(
     assert stub.records[final.contract_id]["status"] == "DECLINED"
     notes = [entry.note or "" for entry in final.timeline if entry.source == "timer"]
     assert any(note.startswith("crm: reconciled") for note in notes)
+
+
+async def test_events_push_the_next_poll_back_without_a_timer_each(
+    time_env: WorkflowEnvironment, settings: Settings
+) -> None:
+    """Each event moves the next poll later; the wakeup timer is kept, not replaced per event,
+    and still wakes the workflow at the moved time: no poll while events keep coming."""
+    external = f"busy-{uuid.uuid4().hex[:8]}"
+    statuses = ["CREATED", "SENT", "VIEWED", "APPROVED", "SIGNED"]
+    handle = None
+    for status in statuses + [None] * 15:  # then vendor events that move nothing
+        event = make_event(external, status, vendor_event=status or "reminder.sent")
+        handle = await send(time_env.client, settings, event)
+        await time_env.sleep(timedelta(minutes=1))  # well inside POLL_AFTER (15 min)
+    assert handle is not None
+    await handle.execute_update("sync", result_type=ContractView)
+    assert await polls(handle) == 0
+    # A timer per event would be twenty; kept across events, there is one more only when it
+    # fires (7.5 to 22.5 minutes after it was set, with jitter) before the moved poll time.
+    assert await timers(handle) <= 5
+
+    await time_env.sleep(timedelta(minutes=30))  # now quiet for longer than the longest wait
+    await handle.execute_update("sync", result_type=ContractView)
+    assert await polls(handle) >= 1, "the moved wakeup must still come"
+
+
+async def timers(handle: WorkflowHandle[Any, Any]) -> int:
+    history = await handle.fetch_history()
+    return sum(e.HasField("timer_started_event_attributes") for e in history.events)
+
+
+async def polls(handle: WorkflowHandle[Any, Any]) -> int:
+    history = await handle.fetch_history()
+    scheduled = [
+        e.activity_task_scheduled_event_attributes.activity_type.name
+        for e in history.events
+        if e.HasField("activity_task_scheduled_event_attributes")
+    ]
+    return scheduled.count("poll_vendor")
