@@ -1,4 +1,5 @@
-"""Reading contracts: the live workflow for open ones, the read model for finished ones."""
+"""Reading contracts: the read model, the live workflow before its first write, and the stored
+events when neither knows the contract yet."""
 
 import base64
 import json
@@ -50,14 +51,16 @@ class ContractPage(BaseModel):
 async def read_contract(
     contract_id: str, session: AsyncSession, client: Client, settings: Settings
 ) -> ContractView | None:
+    """The read model, which the workflow writes (by a local activity) inside the very workflow
+    task that applies a change, so it is as fresh as a query would be and costs Temporal and
+    the worker nothing. The workflow is queried only before its first write lands."""
     row = await session.get(Contract, contract_id)
-    await session.commit()  # no transaction stays open across calls to Temporal
-    if row is None or not row.finished:
-        live = await _query(client, contract_id)
-        if live is not None:
-            return live
     if row is not None:
         return await _from_read_model(row, session, settings)
+    await session.commit()  # no transaction stays open across calls to Temporal
+    live = await _query(client, contract_id)
+    if live is not None:
+        return live
     return await _not_yet_applied(contract_id, session, settings)
 
 
