@@ -48,7 +48,10 @@ async def list_inbound(
     status: Outcome | None = None,
     contract_id: str | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    cursor: Annotated[int | None, Query(description="the id to continue after")] = None,
+    # Ids are 64-bit integers in both databases; a larger cursor is a bad request, not a 500.
+    cursor: Annotated[
+        int | None, Query(ge=0, le=2**63 - 1, description="the id to continue after")
+    ] = None,
 ) -> InboundPage:
     """Newest first. Secrets in headers and query strings are masked."""
     page, more = await read_inbound(

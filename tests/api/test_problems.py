@@ -51,3 +51,11 @@ async def test_nul_in_a_url_is_never_a_5xx(api: httpx.AsyncClient, path: str) ->
     """Found by the fault suite's fuzz stage: on PostgreSQL each of these was a 500."""
     response = await api.get(path)
     assert response.status_code < 500, response.text
+
+
+@pytest.mark.parametrize("cursor", ["82700664206468514316288", "-1"])
+async def test_an_inbound_cursor_out_of_range_is_a_422(api: httpx.AsyncClient, cursor: str) -> None:
+    """Found by the fault suite's fuzz stage: past 64 bits SQLite's driver raised, a 500."""
+    response = await api.get("/v1/inbound", params={"cursor": cursor})
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"] == "application/problem+json"
