@@ -401,23 +401,21 @@ class ContractLifecycle:
             next_poll_at=state.next_poll_at,
             entries=entries,
         )
-        if workflow.patched("read-model-local"):
-            # Inside the workflow task that applied the events: no activity task to schedule,
-            # dispatch and complete through the server, so a change is readable sooner and
-            # each event costs Temporal one workflow task instead of two plus an activity.
-            await workflow.execute_local_activity(
-                "write_read_model",
-                update,
-                start_to_close_timeout=timedelta(seconds=30),
-                retry_policy=STORE_RETRY,
-            )
-        else:  # histories recorded before the change
-            await workflow.execute_activity(
-                "write_read_model",
-                update,
-                start_to_close_timeout=timedelta(seconds=30),
-                retry_policy=STORE_RETRY,
-            )
+        # Inside the workflow task that applied the events: no activity task to schedule,
+        # dispatch and complete through the server, so a change is readable sooner and each
+        # event costs Temporal one workflow task instead of two plus an activity. Histories
+        # recorded before the change replay with the activity.
+        execute = (
+            workflow.execute_local_activity
+            if workflow.patched("read-model-local")
+            else workflow.execute_activity
+        )
+        await execute(
+            "write_read_model",
+            update,
+            start_to_close_timeout=timedelta(seconds=30),
+            retry_policy=STORE_RETRY,
+        )
         self._written_seq = state.events_recorded
 
     def _should_continue_as_new(self) -> bool:
