@@ -10,16 +10,17 @@ the commit that holds its rows, so a 2xx still means durable.
 """
 
 import asyncio
+import functools
 import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Table, insert, select, tuple_
+from sqlalchemy import Connection, Table, insert, select, tuple_
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from api.problems import is_data_exception
-from core.db import SessionFactory
 from core.models import InboundRequest, StoredEvent
+from core.transactions import Transactions
 from core.upsert import insert_for
 
 log = logging.getLogger("contractsync.ingress")
@@ -63,8 +64,8 @@ class _Item:
 
 
 class GroupCommit:
-    def __init__(self, sessions: SessionFactory) -> None:
-        self._sessions = sessions
+    def __init__(self, transactions: Transactions) -> None:
+        self._transactions = transactions
         self._waiting: list[_Item] = []
         self._writer: asyncio.Task[None] | None = None
 
@@ -109,34 +110,36 @@ class GroupCommit:
                 item.resolve(outcome)
 
     async def _transaction(self, batch: list[_Item]) -> list[Stored]:
-        # Core statements run as executemany: compiled once and cached, whatever the batch size
-        # (a multi-row VALUES would be compiled afresh for every size).
-        events = [item.event for item in batch if item.event is not None]
-        async with self._sessions() as session:
-            connection = await session.connection()
-            inserted: set[str] = set()
-            first_copy: dict[tuple[str, str], str] = {}
-            if events:
-                result = await connection.execute(
-                    insert_for(session, EVENTS)
-                    .on_conflict_do_nothing(index_elements=["vendor", "dedup_key"])
-                    .returning(EVENTS.c.event_id),
-                    events,
+        return await self._transactions.run(functools.partial(_store_batch, batch))
+
+
+def _store_batch(batch: list[_Item], connection: Connection) -> list[Stored]:
+    """One batch's rows, in the caller's transaction. Core statements run as executemany:
+    compiled once and cached, whatever the batch size (a multi-row VALUES would be compiled
+    afresh for every size)."""
+    events = [item.event for item in batch if item.event is not None]
+    inserted: set[str] = set()
+    first_copy: dict[tuple[str, str], str] = {}
+    if events:
+        result = connection.execute(
+            insert_for(connection, EVENTS)
+            .on_conflict_do_nothing(index_elements=["vendor", "dedup_key"])
+            .returning(EVENTS.c.event_id),
+            events,
+        )
+        inserted = set(result.scalars().all())
+        duplicates = [e for e in events if e["event_id"] not in inserted]
+        if duplicates:
+            pairs = {(e["vendor"], e["dedup_key"]) for e in duplicates}
+            found = connection.execute(
+                select(EVENTS.c.event_id, EVENTS.c.vendor, EVENTS.c.dedup_key).where(
+                    tuple_(EVENTS.c.vendor, EVENTS.c.dedup_key).in_(pairs)
                 )
-                inserted = set(result.scalars().all())
-                duplicates = [e for e in events if e["event_id"] not in inserted]
-                if duplicates:
-                    pairs = {(e["vendor"], e["dedup_key"]) for e in duplicates}
-                    found = await connection.execute(
-                        select(EVENTS.c.event_id, EVENTS.c.vendor, EVENTS.c.dedup_key).where(
-                            tuple_(EVENTS.c.vendor, EVENTS.c.dedup_key).in_(pairs)
-                        )
-                    )
-                    first_copy = {(vendor, key): event_id for event_id, vendor, key in found}
-            stored = [_outcome(item, inserted, first_copy) for item in batch]
-            await connection.execute(insert(INBOUND), [item.log for item in batch])
-            await session.commit()
-        return stored
+            )
+            first_copy = {(vendor, key): event_id for event_id, vendor, key in found}
+    stored = [_outcome(item, inserted, first_copy) for item in batch]
+    connection.execute(insert(INBOUND), [item.log for item in batch])
+    return stored
 
 
 def _outcome(item: _Item, inserted: set[str], first_copy: dict[tuple[str, str], str]) -> Stored:

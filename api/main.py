@@ -18,6 +18,7 @@ from core.db import open_database
 from core.settings import Settings, get_settings
 from core.temporal import connect
 from core.tracing import instrument_app, temporal_interceptors, tracer_provider_for
+from core.transactions import Transactions
 
 if TYPE_CHECKING:
     from opentelemetry.sdk.trace import TracerProvider
@@ -47,12 +48,13 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with open_database(settings.database_url) as sessions:
             client = await connect(settings, lazy=True, interceptors=temporal_interceptors(tracing))
-            relay = Relay(settings, sessions, client)
+            transactions = Transactions.of(sessions)
+            relay = Relay(settings, transactions, client)
             app.state.settings = settings
             app.state.sessions = sessions
             app.state.temporal = client
             app.state.relay = relay
-            app.state.ingress = Ingress(settings, sessions, app_metrics)
+            app.state.ingress = Ingress(settings, transactions, app_metrics)
             relay.start()
             log.info(
                 "api ready (env=%s, database=%s)", settings.env, sessions.kw["bind"].url.drivername
@@ -61,6 +63,7 @@ def create_app(
                 yield
             finally:
                 await relay.stop()
+                await transactions.close()
                 if tracing is not None:
                     tracing.force_flush()
 

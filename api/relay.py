@@ -8,19 +8,23 @@ on PostgreSQL, so several API processes sweep without sending the same event twi
 
 import asyncio
 import contextlib
+import functools
 import logging
+from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import func, literal, update
+from sqlalchemy import Connection, Table, func, literal, update
 from sqlalchemy import select as sql_select
-from sqlmodel import col, select
+from sqlmodel import col
 from temporalio.client import Client
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
-from core.db import SessionFactory, UTCDateTime, utcnow
+from core.db import UTCDateTime, utcnow
 from core.events import ContractEvent
 from core.logging import event_ids
 from core.models import StoredEvent, TimelineRow
 from core.settings import Settings
+from core.transactions import Transactions
 from core.upsert import insert_for
 from workflows.client import lifecycle_config, signal_with_start
 
@@ -28,12 +32,13 @@ log = logging.getLogger("contractsync.relay")
 
 SWEEP_BATCH = 200
 QUEUE_LIMIT = 10_000
+EVENTS: Table = StoredEvent.__table__  # type: ignore[attr-defined]
 
 
 class Relay:
-    def __init__(self, settings: Settings, sessions: SessionFactory, client: Client) -> None:
+    def __init__(self, settings: Settings, transactions: Transactions, client: Client) -> None:
         self._settings = settings
-        self._sessions = sessions
+        self._transactions = transactions
         self._client = client
         self._config = lifecycle_config(settings)
         self._queue: asyncio.Queue[ContractEvent] = asyncio.Queue(maxsize=QUEUE_LIMIT)
@@ -65,26 +70,9 @@ class Relay:
 
     async def sweep(self) -> int:
         """Claim events whose lease ran out and submit them again; returns how many."""
-        now = utcnow()
-        async with self._sessions() as session:
-            due = (
-                select(StoredEvent.event_id)
-                .where(col(StoredEvent.relayed_at).is_(None))
-                .where(
-                    (col(StoredEvent.lease_until).is_(None)) | (col(StoredEvent.lease_until) < now)
-                )
-                .order_by(col(StoredEvent.received_at))
-                .limit(SWEEP_BATCH)
-                .with_for_update(skip_locked=True)
-            )
-            claimed = await session.exec(
-                update(StoredEvent)
-                .where(col(StoredEvent.event_id).in_(due.scalar_subquery()))
-                .values(lease_until=now + self._settings.relay_lease)
-                .returning(StoredEvent.__table__.c.payload)  # type: ignore[attr-defined]
-            )
-            payloads = [row[0] for row in claimed]
-            await session.commit()
+        payloads = await self._transactions.run(
+            functools.partial(_claim_due, utcnow(), self._settings.relay_lease)
+        )
         for payload in payloads:
             self.submit(ContractEvent.model_validate(payload))
         return len(payloads)
@@ -133,18 +121,8 @@ class Relay:
         async with self._flushing:
             self._done_ready.clear()
             done, self._done = self._done, {}
-            if not done:
-                return
-            now = utcnow()
-            async with self._sessions() as session:
-                for outcome in set(done.values()):
-                    ids = [event_id for event_id, said in done.items() if said == outcome]
-                    await session.exec(
-                        update(StoredEvent)
-                        .where(col(StoredEvent.event_id).in_(ids))
-                        .values(relayed_at=now, relay_outcome=outcome, lease_until=None)
-                    )
-                await session.commit()
+            if done:
+                await self._transactions.run(functools.partial(_mark_relayed, done, utcnow()))
 
     async def _sweep_forever(self) -> None:
         interval = self._settings.relay_interval.total_seconds()
@@ -188,16 +166,44 @@ class Relay:
             "received_at",
             "note",
         ]
-        async with self._sessions() as session:
-            await session.exec(
-                insert_for(session, TimelineRow)
+        await self._transactions.run(
+            lambda connection: connection.execute(
+                insert_for(connection, TimelineRow)
                 .from_select(columns, next_seq)
                 .on_conflict_do_nothing()
             )
-            await session.commit()
+        )
         log.info(
             "late event %s for finished contract %s",
             event.event_id,
             event.contract_id,
             extra=event_ids(event),
+        )
+
+
+def _claim_due(now: datetime, lease: timedelta, connection: Connection) -> list[Any]:
+    due = (
+        sql_select(EVENTS.c.event_id)
+        .where(EVENTS.c.relayed_at.is_(None))
+        .where(EVENTS.c.lease_until.is_(None) | (EVENTS.c.lease_until < now))
+        .order_by(EVENTS.c.received_at)
+        .limit(SWEEP_BATCH)
+        .with_for_update(skip_locked=True)
+    )
+    claimed = connection.execute(
+        update(EVENTS)
+        .where(EVENTS.c.event_id.in_(due.scalar_subquery()))
+        .values(lease_until=now + lease)
+        .returning(EVENTS.c.payload)
+    )
+    return [row[0] for row in claimed]
+
+
+def _mark_relayed(done: dict[str, str], now: datetime, connection: Connection) -> None:
+    for outcome in set(done.values()):
+        ids = [event_id for event_id, said in done.items() if said == outcome]
+        connection.execute(
+            update(EVENTS)
+            .where(EVENTS.c.event_id.in_(ids))
+            .values(relayed_at=now, relay_outcome=outcome, lease_until=None)
         )

@@ -21,6 +21,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from core.db import SessionFactory, async_url, open_database
 from core.settings import Settings
+from core.transactions import Transactions
 from tests.support import binary, register_search_attributes
 from worker import outbound_http
 
@@ -58,6 +59,13 @@ def _run_admin(url: str, statement: str) -> None:
 async def sessions(database_url: str) -> AsyncIterator[SessionFactory]:
     async with open_database(database_url) as factory:
         yield factory
+
+
+@pytest_asyncio.fixture(scope="session")
+async def transactions(sessions: SessionFactory) -> AsyncIterator[Transactions]:
+    runner = Transactions.of(sessions)
+    yield runner
+    await runner.close()
 
 
 @pytest_asyncio.fixture

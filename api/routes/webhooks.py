@@ -54,7 +54,7 @@ def _handler(adapter: VendorAdapter):  # type: ignore[no-untyped-def]
         received = Received(
             vendor=adapter.name,
             method=request.method,
-            path=request.url.path,
+            path=request.scope["path"],  # not request.url: that parses a whole URL per request
             source_ip=request.client.host if request.client else None,
             raw=RawWebhook(
                 method=request.method,

@@ -3,28 +3,29 @@ answer: stored, duplicate (with its first copy's id), or refused alone."""
 
 import asyncio
 import uuid
-from contextlib import AbstractAsyncContextManager
+from collections.abc import Callable
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import func
+from sqlalchemy import Connection, func
 from sqlmodel import col, select
 
 from api.group_commit import GroupCommit, Stored, Unstorable
 from core.db import SessionFactory, is_sqlite, utcnow
 from core.models import InboundRequest, StoredEvent
+from core.transactions import Transactions
+
+T = TypeVar("T")
 
 
-class CountingSessions:
-    """The real session factory, counting the transactions opened through it."""
+class CountingTransactions(Transactions):
+    """The real transactions, counted."""
 
-    def __init__(self, sessions: SessionFactory) -> None:
-        self.sessions = sessions
-        self.opened = 0
+    opened = 0
 
-    def __call__(self) -> AbstractAsyncContextManager[Any]:
+    async def run(self, work: Callable[[Connection], T]) -> T:
         self.opened += 1
-        return self.sessions()
+        return await super().run(work)
 
 
 def rows(vendor: str, dedup_key: str) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -75,14 +76,18 @@ async def test_concurrent_requests_share_transactions_and_duplicates_get_the_fir
     sessions: SessionFactory,
 ) -> None:
     vendor = f"t{uuid.uuid4().hex[:8]}"
-    counting = CountingSessions(sessions)
-    writer = GroupCommit(counting)  # type: ignore[arg-type]
+    counting = CountingTransactions.of(sessions)
+    writer = GroupCommit(counting)
     keys = [f"k{n}" for n in range(300)]
     # Every tenth key is sent twice, in the same burst: the copies race inside one batch.
     sent = [rows(vendor, key) for key in keys] + [rows(vendor, key) for key in keys[::10]]
-    results: list[Stored] = await asyncio.gather(*(writer.store(e, log) for e, log in sent))
+    try:
+        results: list[Stored] = await asyncio.gather(*(writer.store(e, log) for e, log in sent))
+        again: Stored = await writer.store(*rows(vendor, keys[0]))  # a later, lone duplicate
+    finally:
+        await counting.close()
 
-    assert counting.opened < 10  # one transaction per batch, not one per request
+    assert counting.opened < 11  # one transaction per batch, not one per request
     assert sum(r.duplicate for r in results) == 30
     first = {
         event["dedup_key"]: r.event_id
@@ -92,17 +97,16 @@ async def test_concurrent_requests_share_transactions_and_duplicates_get_the_fir
     for (event, log), result in zip(sent, results, strict=True):
         assert result.event_id == first[event["dedup_key"]]
         assert log["event_id"] == result.event_id
-    assert await counts(sessions, vendor) == (300, [("accepted", 300), ("duplicate", 30)])
-
-    again: Stored = await writer.store(*rows(vendor, keys[0]))  # a later, lone duplicate
     assert again == Stored(event_id=first[keys[0]], duplicate=True)
+    # 30 in-burst duplicates and the later lone one
+    assert await counts(sessions, vendor) == (300, [("accepted", 300), ("duplicate", 31)])
 
 
 async def test_a_refused_value_fails_its_own_request_only(
-    sessions: SessionFactory, database_url: str
+    sessions: SessionFactory, transactions: Transactions, database_url: str
 ) -> None:
     vendor = f"t{uuid.uuid4().hex[:8]}"
-    writer = GroupCommit(sessions)
+    writer = GroupCommit(transactions)
     sent = [rows(vendor, f"k{n}") for n in range(20)]
     bad_event, bad_log = rows(vendor, "with\x00nul")
     outcomes = await asyncio.gather(

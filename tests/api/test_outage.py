@@ -10,6 +10,7 @@ from temporalio.testing import WorkflowEnvironment
 from api.relay import Relay
 from core.db import SessionFactory
 from core.models import StoredEvent
+from core.transactions import Transactions
 from tests.api.conftest import RunApi, api_settings
 from tests.api.webhooks import applied, post_vlens, unique
 from worker import Deps, build_worker
@@ -65,6 +66,7 @@ async def test_the_relay_resends_what_temporal_never_got(
     database_url: str,
     dev_env: WorkflowEnvironment,
     sessions: SessionFactory,
+    transactions: Transactions,
     http: httpx.AsyncClient,
 ) -> None:
     """Temporal unreachable at ack time: events stay stored; the sweep hands them off later."""
@@ -83,7 +85,7 @@ async def test_the_relay_resends_what_temporal_never_got(
         dev_env.client.service_client.config.target_host,
         TEMPORAL_TASK_QUEUE=unreachable.temporal_task_queue,
     )
-    relay = Relay(settings, sessions, dev_env.client)
+    relay = Relay(settings, transactions, dev_env.client)
     async with sessions() as session:  # the lease of the first attempt has run out by now
         await session.exec(
             update(StoredEvent)

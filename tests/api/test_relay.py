@@ -10,6 +10,7 @@ from api.relay import Relay
 from core.db import SessionFactory, open_database, utcnow
 from core.events import ContractEvent
 from core.models import StoredEvent
+from core.transactions import Transactions
 from tests.api.conftest import api_settings
 
 
@@ -48,12 +49,14 @@ async def test_concurrent_sweeps_never_claim_the_same_event(
     # three "processes": each its own engine and connection pool, sweeping at the same time
     async def one_replica() -> list[str]:
         async with open_database(database_url, migrate=False) as own:
-            relay = Relay(settings, own, dev_env.client)  # not started: claims stay queued
+            transactions = Transactions.of(own)
+            relay = Relay(settings, transactions, dev_env.client)  # not started: claims queued
             claimed: list[str] = []
             for _ in range(3):
                 await relay.sweep()
             while not relay._queue.empty():  # what this replica claimed
                 claimed.append(relay._queue.get_nowait().event_id)
+            await transactions.close()
             return [event_id for event_id in claimed if event_id in mine]
 
     results = await asyncio.gather(*(one_replica() for _ in range(3)))
