@@ -31,12 +31,15 @@ def api() -> None:
     import uvicorn
 
     from api.main import create_app
+    from core.heap import freeze_startup_heap
     from core.logging import configure_logging
 
     settings = get_settings()
     configure_logging(settings)
+    app = create_app(settings)
+    freeze_startup_heap()
     uvicorn.run(
-        create_app(settings),
+        app,
         host=settings.api_host,
         port=settings.api_port,
         log_level=settings.log_level.lower(),
