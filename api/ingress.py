@@ -25,11 +25,12 @@ from api.problems import (
     ServiceUnavailable,
     Unauthorized,
 )
-from core.db import SessionFactory, utcnow
+from core.db import utcnow
 from core.events import ContractEvent, contract_id_for
 from core.logging import event_ids
 from core.models import Contract, StoredEvent
 from core.settings import Settings
+from core.transactions import Transactions
 from core.vendors.base import InvalidWebhook, ParsedWebhook, RawWebhook, VendorAdapter
 
 log = logging.getLogger("contractsync.ingress")
@@ -65,12 +66,11 @@ def new_event_id() -> str:
 
 class Ingress:
     def __init__(
-        self, settings: Settings, sessions: SessionFactory, metrics: ApiMetrics | None = None
+        self, settings: Settings, transactions: Transactions, metrics: ApiMetrics | None = None
     ) -> None:
         self._settings = settings
-        self._sessions = sessions
         self._metrics = metrics or ApiMetrics()
-        self._writer = GroupCommit(sessions)
+        self._writer = GroupCommit(transactions)
         self._warned: set[str] = set()
 
     async def receive(self, adapter: VendorAdapter, received: Received) -> Accepted:
@@ -187,24 +187,36 @@ def _canonical(vendor: str, parsed: ParsedWebhook, received_at: datetime) -> Con
     )
 
 
+def _width(column: object) -> int | None:
+    length = getattr(getattr(column, "type", None), "length", None)
+    return length if isinstance(length, int) else None
+
+
+# Read off the columns once: `_require_storable` runs for every webhook.
+WIDTHS = {
+    name: width
+    for name, width in (
+        ("external_id", _width(Contract.external_id)),
+        ("dedup_key", _width(StoredEvent.dedup_key)),
+    )
+    if width is not None
+}
+
+
 def _require_storable(event: ContractEvent) -> None:
     """What the database could not keep is refused now, as bad input (400), not later as an
     outage: PostgreSQL refuses over-long ids and NUL in text, and the vendor would be told to
     retry (503) for ever."""
-    for name, column in (
-        ("external_id", Contract.external_id),
-        ("dedup_key", StoredEvent.dedup_key),
-    ):
-        width = _width(column)
-        if width is not None and len(getattr(event, name)) > width:
+    for name, width in WIDTHS.items():
+        if len(getattr(event, name)) > width:
             raise BadRequest(f"the {name.replace('_', ' ')} is longer than {width} characters")
-    if any("\x00" in text for text in _strings(event.model_dump())):
+    # Every NUL, in a key or a value, is written `\u0000` in JSON: one pass in pydantic's
+    # serializer clears nearly every webhook; only a possible hit (the text `\u0000` can be
+    # a literal backslash-u) is checked string by string.
+    if "\\u0000" in event.model_dump_json() and any(
+        "\x00" in text for text in _strings(event.model_dump())
+    ):
         raise BadRequest("the webhook carries a NUL character, which cannot be stored")
-
-
-def _width(column: object) -> int | None:
-    length = getattr(getattr(column, "type", None), "length", None)
-    return length if isinstance(length, int) else None
 
 
 def _strings(value: object) -> Iterator[str]:

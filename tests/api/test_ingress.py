@@ -53,3 +53,10 @@ async def test_nul_in_a_documenso_party_is_400(api: httpx.AsyncClient) -> None:
 async def test_the_longest_id_storage_holds_is_accepted(api: httpx.AsyncClient) -> None:
     response = await post_vlens(api, vlens_body(Id="x" * 256))
     assert response.status_code == 202, response.text
+
+
+async def test_the_text_backslash_u0000_is_not_a_nul(api: httpx.AsyncClient) -> None:
+    # JSON writes a NUL as `\u0000`, which is what the quick check looks for; six plain
+    # characters that spell it are no NUL and are stored.
+    response = await post_vlens(api, vlens_body(Id=f"{unique()}-\\u0000"))
+    assert response.status_code == 202, response.text
