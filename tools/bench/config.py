@@ -21,7 +21,7 @@ class BenchConfig:
     ingress_concurrency: int = 32
     ingress_warmup: float = 1.0
     ingress_seconds: float = 3.0
-    ingress_contracts: int = 300  # per vendor: about 6,000 distinct webhooks per run
+    ingress_contracts: int = 600  # per vendor: about 12,000 distinct webhooks per run
 
     # 3. pipeline: these contracts' whole lifecycles, as fast as they can be sent
     pipeline_contracts: int = 15  # per vendor: about 300 events
@@ -58,7 +58,7 @@ class BenchConfig:
             scale_cache=5,
             ingress_warmup=0.2,
             ingress_seconds=0.5,
-            ingress_contracts=20,
+            ingress_contracts=100,
             pipeline_contracts=2,
             pipeline_timeout=30.0,
             e2e_rate=20.0,

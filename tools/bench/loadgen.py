@@ -125,10 +125,14 @@ class _Run:
         self._t0 = time.perf_counter()
         self.window_start = self._t0 + warmup
         self.window_end = float("inf")
+        self.ran_out_at = float("inf")
         self.result = LoadResult(time.time(), 0.0, 0.0)
 
     def take(self) -> bytes | None:
-        return next(self._next, None)
+        raw = next(self._next, None)
+        if raw is None:
+            self.ran_out_at = min(self.ran_out_at, time.perf_counter())
+        return raw
 
     async def send(self, via: _Connection | Pool, raw: bytes, due: float) -> None:
         """`due` is when the request should have gone: an open loop's latency starts there."""
@@ -147,6 +151,11 @@ class _Run:
                 result.completed += 1
 
     def finish(self, measured_until: float) -> LoadResult:
+        """Raises if the requests ran out before the window opened: nothing was measured."""
+        if self.ran_out_at <= self.window_start:
+            raise ValueError(
+                f"all {self.result.sent} requests went out during the warm-up: give the run more"
+            )
         self.result.window = max(measured_until - self.window_start, 0.0)
         self.result.finished_at = time.time()
         return self.result
@@ -235,4 +244,4 @@ async def open_loop(
     with contextlib.suppress(asyncio.CancelledError):
         await asyncio.gather(*tasks, return_exceptions=True)
     pool.close()
-    return run.finish(run.window_end)
+    return run.finish(min(run.window_end, run.ran_out_at))
