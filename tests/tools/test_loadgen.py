@@ -29,6 +29,32 @@ async def port() -> AsyncIterator[int]:
         yield server.sockets[0].getsockname()[1]
 
 
+@pytest.fixture
+async def closing_port() -> AsyncIterator[int]:
+    """Answers one request per connection, then closes it, as a server ending keep-alive."""
+
+    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(ANSWER)
+        await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(serve, "127.0.0.1", 0)
+    async with server:
+        yield server.sockets[0].getsockname()[1]
+
+
+async def test_an_open_loop_never_writes_to_a_connection_the_server_closed(
+    closing_port: int,
+) -> None:
+    result = await open_loop(
+        "127.0.0.1", closing_port, [REQUEST] * 10, rate=20.0, duration=30.0, drain_timeout=5.0
+    )
+
+    assert result.sent == 10
+    assert result.completed == 10
+
+
 async def test_requests_that_run_out_in_the_warm_up_are_refused(port: int) -> None:
     with pytest.raises(ValueError, match="warm-up"):
         await closed_loop("127.0.0.1", port, [REQUEST] * 5, concurrency=2, duration=5.0, warmup=1.0)

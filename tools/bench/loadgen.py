@@ -60,7 +60,8 @@ class _Connection(asyncio.Protocol):
             self._waiter.set_exception(error)
 
     async def request(self, raw: bytes) -> tuple[int, bytes]:
-        assert self._transport is not None
+        if self.closed or self._transport is None:
+            raise ConnectionError("the connection is closed")
         self._waiter = asyncio.get_running_loop().create_future()
         self._transport.write(raw)
         return await self._waiter
@@ -86,12 +87,21 @@ class Pool:
 
     async def request(self, raw: bytes) -> tuple[int, bytes]:
         async with self._room:
-            connection = self._idle.pop() if self._idle else await _connect(self._host, self._port)
+            connection = await self._take()
             try:
                 return await connection.request(raw)
             finally:
                 if not connection.closed:
                     self._idle.append(connection)
+
+    async def _take(self) -> _Connection:
+        """An idle connection the server has not closed meanwhile (uvicorn closes one idle for
+        5 s: a request written to it would never be answered), else a new one."""
+        while self._idle:
+            connection = self._idle.pop()
+            if not connection.closed:
+                return connection
+        return await _connect(self._host, self._port)
 
     def close(self) -> None:
         for connection in self._idle:
