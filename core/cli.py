@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from core.settings import get_settings
+from tools.bench.config import BenchConfig
 
 app = typer.Typer(help="ContractSync: contract lifecycles in sync across e-signature vendors.")
 
@@ -93,7 +94,21 @@ def bench(
     sections: Annotated[
         str, typer.Option(help="comma-separated: ingress, pipeline, e2e, scale")
     ] = "ingress,pipeline,e2e,scale",
-    scale_contracts: Annotated[int, typer.Option(help="open contracts in section 4")] = 1000,
+    scale_contracts: Annotated[
+        int, typer.Option(help="open contracts in section 4")
+    ] = BenchConfig.scale_contracts,
+    scale_rate: Annotated[
+        float, typer.Option(help="contracts created per second in section 4")
+    ] = BenchConfig.scale_rate,
+    scale_observe: Annotated[
+        float, typer.Option(help="seconds watched once every contract exists")
+    ] = BenchConfig.scale_observe,
+    scale_poll_after: Annotated[
+        str, typer.Option(help="POLL_AFTER in section 4")
+    ] = BenchConfig.scale_poll_after,
+    scale_poll_max: Annotated[
+        str, typer.Option(help="POLL_MAX in section 4")
+    ] = BenchConfig.scale_poll_max,
     database_url: Annotated[
         str | None,
         typer.Option(envvar="DATABASE_URL", help="PostgreSQL server (a database per stack)"),
@@ -110,7 +125,6 @@ def bench(
     import sys
 
     from tools.bench.cli import run_bench
-    from tools.bench.config import BenchConfig
 
     config = BenchConfig(
         workdir.resolve(),
@@ -118,8 +132,13 @@ def bench(
         runs=runs,
         sections=tuple(s.strip() for s in sections.split(",") if s.strip()),
         scale_contracts=scale_contracts,
+        scale_rate=scale_rate,
+        scale_observe=scale_observe,
+        scale_poll_after=scale_poll_after,
+        scale_poll_max=scale_poll_max,
         profile=profile,
     )
+
     command = " ".join(["contractsync", *sys.argv[1:]])
     doc = output if write and not toy else None
     typer.echo(run_bench(config.toy() if toy else config, command, doc))

@@ -6,6 +6,7 @@ database of its own, created here and dropped after, so a shared server is never
 """
 
 import asyncio
+import shutil
 import uuid
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
@@ -44,6 +45,12 @@ async def own_database(data_dir: Path, shared_url: str | None) -> AsyncIterator[
         await _admin(shared_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+def _empty(data_dir: Path) -> None:
+    """No Temporal state file or database left from an earlier run in the same place."""
+    shutil.rmtree(data_dir, ignore_errors=True)
+    data_dir.mkdir(parents=True)
+
+
 @asynccontextmanager
 async def fresh_stack(
     data_dir: Path,
@@ -54,6 +61,7 @@ async def fresh_stack(
     """Temporal dev server, one worker and `apis` API processes, started and stopped in a
     thread: they are separate processes, and waiting for their ports must not block the loop
     that may be serving something they call (the vendor status simulator)."""
+    _empty(data_dir)
     async with own_database(data_dir, shared_url) as database_url:
         for attempt in range(1, START_ATTEMPTS + 1):
             context = running_stack(
