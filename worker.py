@@ -12,6 +12,7 @@ import httpx
 from temporalio.client import Client
 from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 from temporalio.worker import Worker
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.crm import CrmActivities
 from activities.delivery import DeliveryActivities
@@ -29,6 +30,16 @@ log = logging.getLogger("contractsync.worker")
 
 WORKFLOWS: Sequence[type] = (ContractLifecycle, EventDelivery, Redelivery)
 HTTP_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
+
+# The sandbox executes a workflow's module again for every run it starts or replays; for the
+# contract workflow that was a sixth of the worker's time (docs/benchmarks.md). Our workflow
+# package is passed through instead: imported once, like the libraries it uses. What the
+# sandbox would have caught there (clock, randomness, I/O in workflow code) is still caught
+# by the replay tests, which run under the strict default sandbox, and by
+# tests/workflows/test_determinism.py.
+WORKFLOW_RUNNER = SandboxedWorkflowRunner(
+    restrictions=SandboxRestrictions.default.with_passthrough_modules("workflows")
+)
 
 
 @dataclass(frozen=True)
@@ -63,6 +74,7 @@ def build_worker(client: Client, deps: Deps, **options: Any) -> Worker:
         workflows=list(WORKFLOWS),
         activities=activities_for(deps),
         max_cached_workflows=deps.settings.worker_max_cached_workflows,
+        workflow_runner=WORKFLOW_RUNNER,
         **options,
     )
 

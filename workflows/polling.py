@@ -5,15 +5,21 @@ resets it. Each wait is jittered over half an interval either side, so contracts
 same second spread their polls over the whole interval instead of polling in one burst.
 """
 
-import random
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from workflows.inputs import LifecycleConfig
 
 JITTER = 0.5
 
 
-def jittered(interval: timedelta, rng: random.Random) -> timedelta:
+class Uniform(Protocol):
+    """What a jittered wait draws from: `workflow.random()` in the workflow, seeded in tests."""
+
+    def uniform(self, a: float, b: float) -> float: ...
+
+
+def jittered(interval: timedelta, rng: Uniform) -> timedelta:
     return interval * rng.uniform(1 - JITTER, 1 + JITTER)
 
 
