@@ -138,7 +138,6 @@ def bench(
         scale_poll_max=scale_poll_max,
         profile=profile,
     )
-
     command = " ".join(["contractsync", *sys.argv[1:]])
     doc = output if write and not toy else None
     typer.echo(run_bench(config.toy() if toy else config, command, doc))

@@ -15,6 +15,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 SessionFactory = async_sessionmaker[AsyncSession]
 
+# Seconds a SQLite connection waits for the file's write lock before it gives up.
+SQLITE_CONNECT_ARGS = {"timeout": 30}
+
 
 def async_url(url: str) -> str:
     """Map a plain DATABASE_URL onto the async driver for its database."""
@@ -39,7 +42,7 @@ def create_engine(url: str) -> AsyncEngine:
         database = make_url(url).database
         if database and database != ":memory:":
             Path(database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(url, connect_args={"timeout": 30})
+        engine = create_async_engine(url, connect_args=SQLITE_CONNECT_ARGS)
         event.listen(engine.sync_engine, "connect", sqlite_pragmas)
         return engine
     return create_async_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
