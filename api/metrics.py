@@ -8,6 +8,7 @@ database at scrape time, so every replica reports the same truth without keeping
 
 import time
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from sqlalchemy import func
@@ -26,6 +27,13 @@ ACK_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5
 WEBHOOK_PREFIX = "/webhooks/"
 
 Counts = Mapping[tuple[str, ...], int]  # label values -> count
+
+
+@dataclass(frozen=True)
+class RelayState:
+    queued: int  # events in this process not yet handed off (queued or held)
+    held: bool
+    task_backlog: int | None  # Temporal's workflow task backlog, last reading
 
 
 class ApiMetrics:
@@ -52,7 +60,18 @@ class ApiMetrics:
         )
         self.relay_backlog = Gauge(
             "contractsync_relay_backlog",
-            "Events queued in this API process, waiting to be handed to Temporal.",
+            "Events in this API process waiting to be handed to Temporal (queued or held).",
+            registry=self.registry,
+        )
+        self.relay_held = Gauge(
+            "contractsync_relay_held",
+            "1 while this process holds its hand-offs: Temporal's workflow task backlog is over "
+            "RELAY_MAX_BACKLOG.",
+            registry=self.registry,
+        )
+        self.task_backlog = Gauge(
+            "contractsync_temporal_workflow_task_backlog",
+            "Workflow tasks waiting for a worker, as the relay last read it (-1: not read).",
             registry=self.registry,
         )
         self.unrelayed = Gauge(
@@ -90,10 +109,12 @@ class ApiMetrics:
     def webhook_outcome(self, vendor: str, outcome: str) -> None:
         self.outcomes.labels(vendor, outcome).inc()
 
-    async def refresh(self, session: AsyncSession, relay_backlog: int) -> None:
+    async def refresh(self, session: AsyncSession, relay: RelayState) -> None:
         """Read the database-wide gauges; call right before rendering. A database that does
         not answer leaves them as they were and reports itself down, so a scrape still works."""
-        self.relay_backlog.set(relay_backlog)
+        self.relay_backlog.set(relay.queued)
+        self.relay_held.set(int(relay.held))
+        self.task_backlog.set(-1 if relay.task_backlog is None else relay.task_backlog)
         try:
             unrelayed = await session.exec(
                 select(func.count())

@@ -3,7 +3,9 @@
 Right after the ack the ingress submits the event here; a few consumer tasks signal-with-start
 it and mark it relayed (in batches). Anything not relayed when its lease runs out (Temporal
 down, the process killed) is claimed again by the sweep. Claims use `FOR UPDATE SKIP LOCKED`
-on PostgreSQL, so several API processes sweep without sending the same event twice.
+on PostgreSQL, so several API processes sweep without sending the same event twice. While
+Temporal's workflow task backlog is over its limit, hand-offs and claims wait
+(`api.backpressure`).
 """
 
 import asyncio
@@ -19,6 +21,8 @@ from sqlmodel import col
 from temporalio.client import Client
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
+from api.backpressure import BacklogGate
+from api.metrics import RelayState
 from core.db import UTCDateTime, utcnow
 from core.events import ContractEvent
 from core.logging import event_ids
@@ -46,6 +50,7 @@ class Relay:
         self._done_ready = asyncio.Event()
         self._flushing = asyncio.Lock()  # drain() must wait for a flush already under way
         self._tasks: list[asyncio.Task[None]] = []
+        self.gate = BacklogGate(client, settings.temporal_task_queue, settings.relay_max_backlog)
 
     def submit(self, event: ContractEvent) -> None:
         """Never blocks the request: when the queue is full the sweep picks the event up."""
@@ -54,7 +59,11 @@ class Relay:
 
     @property
     def backlog(self) -> int:
-        return self._queue.qsize()
+        """Events in this process not yet handed off: queued, or held at the gate."""
+        return self._queue.qsize() + self.gate.waiting
+
+    def state(self) -> RelayState:
+        return RelayState(self.backlog, self.gate.held, self.gate.backlog)
 
     def start(self) -> None:
         consumers = [self._consume() for _ in range(self._settings.relay_concurrency)]
@@ -66,6 +75,7 @@ class Relay:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks.clear()
+        await self.gate.close()
         await self._flush()
 
     async def sweep(self) -> int:
@@ -102,6 +112,7 @@ class Relay:
         while True:
             event = await self._queue.get()
             try:
+                await self.gate.wait()
                 outcome = await self.hand_off(event)
                 if outcome:
                     self._done[event.event_id] = outcome
@@ -128,6 +139,8 @@ class Relay:
         interval = self._settings.relay_interval.total_seconds()
         while True:
             await asyncio.sleep(interval)
+            if self.gate.held:  # claims now would only wait, and their leases run out meanwhile
+                continue
             try:
                 await self.sweep()
             except Exception as error:  # noqa: BLE001  (database blip: next round)

@@ -58,6 +58,8 @@ class Settings(BaseSettings):
     relay_interval: Duration = Field(timedelta(seconds=2), alias="RELAY_INTERVAL")
     relay_lease: Duration = Field(timedelta(seconds=30), alias="RELAY_LEASE")
     relay_concurrency: int = Field(32, alias="RELAY_CONCURRENCY")
+    # Workflow tasks waiting in Temporal above which the relay holds its hand-offs; 0: never.
+    relay_max_backlog: int = Field(500, ge=0, alias="RELAY_MAX_BACKLOG")
     subscription_disable_after: Duration = Field(
         timedelta(days=5), alias="SUBSCRIPTION_DISABLE_AFTER"
     )

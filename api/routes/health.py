@@ -17,9 +17,11 @@ async def healthz() -> dict[str, str]:
 
 @router.get("/readyz")
 async def readyz(session: SessionDep, relay: RelayDep) -> JSONResponse:
-    """The database answers; the relay backlog is reported."""
+    """The database answers; the relay's queue, and whether backpressure holds it, are reported."""
     try:
         await session.exec(text("SELECT 1"))  # type: ignore[call-overload]
     except Exception as error:  # noqa: BLE001  (readiness reports, never raises)
         return JSONResponse({"status": "unavailable", "database": str(error)}, status_code=503)
-    return JSONResponse({"status": "ok", "relay_backlog": relay.backlog})
+    return JSONResponse(
+        {"status": "ok", "relay_backlog": relay.backlog, "relay_held": relay.gate.held}
+    )

@@ -14,5 +14,5 @@ router = APIRouter(tags=["metrics"], dependencies=[ApiKey])
 async def metrics(request: Request, session: SessionDep, relay: RelayDep) -> Response:
     """Webhooks by vendor and outcome, ack latency, relay backlog, contracts by status."""
     registry: ApiMetrics = request.app.state.metrics
-    await registry.refresh(session, relay.backlog)
+    await registry.refresh(session, relay.state())
     return Response(registry.render(), media_type=CONTENT_TYPE_LATEST)

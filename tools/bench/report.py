@@ -72,9 +72,15 @@ class Report:
             notes.append(f"pipeline: {self.pipeline.incomplete} runs hit the timeout")
         if self.scale:
             s = self.scale
+            caught_up = (
+                f"all in it {s.all_applied_seconds:.0f} s after the first"
+                if s.all_applied_seconds is not None
+                else "not all in it by the end"
+            )
             notes.append(
                 f"scale: {s.applied} of {s.contracts} contracts in the read model at the end; "
-                f"created in {s.create_seconds:.0f} s; polls per {s.bucket:g} s once all were "
+                f"created in {s.create_seconds:.0f} s, {s.applied_created} of them in the read "
+                f"model by then, {caught_up}; polls per {s.bucket:g} s once all were "
                 f"created: {' '.join(str(n) for n in s.buckets)}"
             )
         return notes

@@ -132,6 +132,8 @@ class ScaleFigures:
     applied: int  # in the read model at the end
     cache: int
     create_seconds: float
+    applied_created: int  # in the read model when the last contract had been sent
+    all_applied_seconds: float | None  # from the first webhook until all were in the read model
     rss_idle: float  # MB, before the first contract
     rss_at_cache: float | None  # MB, when the read model first held `cache` contracts
     rss_created: float  # MB, when the last contract had been sent
@@ -161,6 +163,7 @@ def scale_figures(run: ScaleRun, bucket: float) -> ScaleFigures:
     samples = run.samples or [Sample(run.started_at, 0, 0)]
     at_cache = next((s for s in samples if s.contracts >= run.cache), None)
     created = next((s for s in samples if s.at >= run.created_until), samples[-1])
+    all_applied = next((s for s in samples if s.contracts >= run.contracts), None)
     # Memory is judged once every contract exists: before that it climbs with the work in
     # flight, which grows with each contract created (more polls, more activities).
     open_ = [s for s in samples if s.at >= run.created_until] or samples[-1:]
@@ -175,6 +178,8 @@ def scale_figures(run: ScaleRun, bucket: float) -> ScaleFigures:
         applied=samples[-1].contracts,
         cache=run.cache,
         create_seconds=run.created_until - run.started_at,
+        applied_created=created.contracts,
+        all_applied_seconds=all_applied.at - run.started_at if all_applied else None,
         rss_idle=samples[0].rss / mb,
         rss_at_cache=at_cache.rss / mb if at_cache else None,
         rss_created=created.rss / mb,
