@@ -64,8 +64,9 @@ class _Item:
 
 
 class GroupCommit:
-    def __init__(self, transactions: Transactions) -> None:
+    def __init__(self, transactions: Transactions, deadline: float | None = None) -> None:
         self._transactions = transactions
+        self._deadline = deadline  # seconds a request waits for its commit; None: no limit
         self._waiting: list[_Item] = []
         self._writer: asyncio.Task[None] | None = None
 
@@ -73,12 +74,25 @@ class GroupCommit:
         """Store an event (unless it is a duplicate) and its log row; returns once committed.
 
         The log row's `outcome`, `status_code` and `event_id` are set here for an event:
-        accepted/202 or duplicate/200. Raises StorageUnavailable or Unstorable."""
+        accepted/202 or duplicate/200. Raises StorageUnavailable or Unstorable.
+
+        Past the deadline (a locked or unreachable database) the request gives up with
+        StorageUnavailable, so its vendor hears 503 while it still listens. Rows not yet taken
+        by the writer are dropped then; rows already in a transaction may still commit once
+        the database answers, and the vendor's retry is then acknowledged as a duplicate."""
         item = _Item(event, log_row)
         self._waiting.append(item)
         if self._writer is None:
             self._writer = asyncio.create_task(self._write_all())
-        return await item.done
+        try:
+            async with asyncio.timeout(self._deadline):
+                return await item.done
+        except TimeoutError:
+            if item in self._waiting:
+                self._waiting.remove(item)
+            raise StorageUnavailable(
+                f"the database did not commit within {self._deadline:g} s"
+            ) from None
 
     async def _write_all(self) -> None:
         try:

@@ -70,7 +70,7 @@ class Ingress:
     ) -> None:
         self._settings = settings
         self._metrics = metrics or ApiMetrics()
-        self._writer = GroupCommit(transactions)
+        self._writer = GroupCommit(transactions, settings.webhook_ack_timeout.total_seconds())
         self._warned: set[str] = set()
 
     async def receive(self, adapter: VendorAdapter, received: Received) -> Accepted:

@@ -29,6 +29,9 @@ class Settings(BaseSettings):
         default_factory=list, alias="CONTRACTSYNC_API_KEYS"
     )
     max_webhook_bytes: int = Field(1024 * 1024, alias="MAX_WEBHOOK_BYTES")
+    # The longest a webhook waits for its commit before the vendor is told 503 (retry later):
+    # under the shortest vendor timeout (Signly's default is 5 s).
+    webhook_ack_timeout: Duration = Field(timedelta(seconds=3), alias="WEBHOOK_ACK_TIMEOUT")
     allow_private_targets: bool = Field(False, alias="ALLOW_PRIVATE_TARGETS")
 
     vlens_webhook_token: SecretStr | None = Field(None, alias="VLENS_WEBHOOK_TOKEN")

@@ -7,10 +7,12 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any, TypeVar
 
+import pytest
 from sqlalchemy import Connection, func
+from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col, select
 
-from api.group_commit import GroupCommit, Stored, Unstorable
+from api.group_commit import GroupCommit, StorageUnavailable, Stored, Unstorable
 from core.db import SessionFactory, is_sqlite, utcnow
 from core.models import InboundRequest, StoredEvent
 from core.transactions import Transactions
@@ -124,3 +126,36 @@ async def test_a_refused_value_fails_its_own_request_only(
         # PostgreSQL refuses it (SQLSTATE 22021): that one request, not its batch.
         assert isinstance(outcomes[20], Unstorable)
         assert await counts(sessions, vendor) == (20, [("accepted", 20)])
+
+
+class HeldTransactions(Transactions):
+    """The real transactions, each held until `release` is set: a database that hangs."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        super().__init__(engine)
+        self.release = asyncio.Event()
+
+    async def run(self, work: Callable[[Connection], T]) -> T:
+        await self.release.wait()
+        return await super().run(work)
+
+
+async def test_a_request_gives_up_at_its_deadline(sessions: SessionFactory) -> None:
+    """Past the deadline the caller hears StorageUnavailable. Rows already in a transaction
+    commit once the database answers; rows the writer had not taken yet never do."""
+    held = HeldTransactions.of(sessions)
+    writer = GroupCommit(held, deadline=0.2)
+    vendor = f"deadline-{uuid.uuid4().hex[:8]}"
+    taken, queued = rows(vendor, "taken"), rows(vendor, "queued")
+    try:
+        async with asyncio.timeout(5):
+            with pytest.raises(StorageUnavailable, match=r"within 0\.2 s"):
+                await writer.store(*taken)  # the writer holds it in a hanging transaction
+            with pytest.raises(StorageUnavailable):
+                await writer.store(*queued)  # waits behind it, never taken
+            held.release.set()
+            after = await writer.store(*rows(vendor, "after"))
+        assert not after.duplicate
+        assert await counts(sessions, vendor) == (2, [("accepted", 2)])  # "taken" and "after"
+    finally:
+        await held.close()

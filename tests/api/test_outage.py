@@ -1,14 +1,19 @@
 """With the worker (or Temporal) away, webhooks are still acknowledged; nothing is lost."""
 
+import sqlite3
+import time
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import httpx
-from sqlalchemy import update
+from sqlalchemy import text, update
+from sqlalchemy.engine import make_url
 from sqlmodel import col, select
 from temporalio.testing import WorkflowEnvironment
 
 from api.relay import Relay
-from core.db import SessionFactory
+from core.db import SessionFactory, is_sqlite
 from core.models import StoredEvent
 from core.transactions import Transactions
 from tests.api.conftest import RunApi, api_settings
@@ -112,3 +117,49 @@ async def test_the_relay_resends_what_temporal_never_got(
     ):
         view = await applied(api, ack)
     assert view["status"] == "APPROVED"
+
+
+@asynccontextmanager
+async def events_locked(database_url: str, sessions: SessionFactory) -> AsyncIterator[None]:
+    """Another client holds the write lock on the events table until the block ends."""
+    if is_sqlite(database_url):
+        holder = sqlite3.connect(make_url(database_url).database or "", isolation_level=None)
+        holder.execute("BEGIN EXCLUSIVE")
+        try:
+            yield
+        finally:
+            holder.execute("ROLLBACK")
+            holder.close()
+        return
+    async with sessions() as session:
+        await session.exec(text("LOCK TABLE events IN EXCLUSIVE MODE"))  # type: ignore[call-overload]
+        try:
+            yield
+        finally:
+            await session.rollback()
+
+
+async def test_a_locked_database_is_a_prompt_503_and_the_retry_lands_once(
+    run_api: RunApi, database_url: str, dev_env: WorkflowEnvironment, sessions: SessionFactory
+) -> None:
+    settings = api_settings(
+        database_url, dev_env.client.service_client.config.target_host, WEBHOOK_ACK_TIMEOUT="500ms"
+    )
+    webhook = vlens_event(f"locked-{uuid.uuid4().hex[:8]}", "Approved")
+    async with run_api(settings) as api:
+        async with events_locked(database_url, sessions):
+            started = time.monotonic()
+            refused = await post_vlens(api, webhook)
+            waited = time.monotonic() - started
+        assert refused.status_code == 503, refused.text
+        assert refused.headers["retry-after"] == "5"
+        assert refused.headers["content-type"] == "application/problem+json"
+        assert waited < 3  # the deadline, not the database's 30 s lock wait
+        retried = await post_vlens(api, webhook)
+        # the first attempt's rows may have committed once the lock was gone: then a duplicate
+        assert retried.status_code in (200, 202), retried.text
+    async with sessions() as session:
+        stored = await session.exec(
+            select(StoredEvent).where(StoredEvent.contract_id == retried.json()["contract_id"])
+        )
+        assert [row.event_id for row in stored] == [retried.json()["event_id"]]
