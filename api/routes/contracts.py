@@ -30,7 +30,7 @@ AUTH: dict[int | str, dict[str, Any]] = {401: problem_schema("missing or wrong A
 
 
 @router.get(
-    "/{contract_id}",
+    "/{contract_id:path}",
     response_model=ContractView,
     responses=AUTH | {404: problem_schema("no such contract")},
 )
@@ -104,7 +104,7 @@ async def list_contracts(
 
 
 @router.post(
-    "/{contract_id}/poll",
+    "/{contract_id:path}/poll",
     response_model=ContractView,
     responses=AUTH
     | {

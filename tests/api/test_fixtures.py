@@ -2,6 +2,7 @@
 
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 import pytest
@@ -33,6 +34,23 @@ async def test_vlens_status_change(api: httpx.AsyncClient, fixtures_dir: Path) -
     assert entry["applied"] is True
     assert entry["source"] == "webhook"
     assert entry["occurred_at"].startswith("2025-12-11T11:27:18.619700")
+
+
+async def test_an_external_id_with_slashes_reads_back(
+    api: httpx.AsyncClient, fixtures_dir: Path
+) -> None:
+    body = load(fixtures_dir, "vlens", "business_request_status_change.json")
+    body["Data"]["Id"] = external = f"2026/03/{unique()}"
+    body["Id"] = unique()
+    view = await applied(api, await post_vlens(api, body))  # the id as it is, slashes and all
+    assert view["contract_id"] == f"vlens:{external}"
+    escaped = quote(view["contract_id"], safe=":")
+    read = await api.get(f"/contracts/{escaped}")
+    assert read.status_code == 200, read.text
+    assert read.json()["status"] == "PENDING_APPROVAL"
+    polled = await api.post(f"/contracts/{escaped}/poll")
+    assert polled.status_code == 200, polled.text
+    assert polled.json()["contract_id"] == f"vlens:{external}"
 
 
 @pytest.mark.parametrize(
