@@ -46,6 +46,10 @@ class Relay:
         self._client = client
         self._config = lifecycle_config(settings)
         self._queue: asyncio.Queue[ContractEvent] = asyncio.Queue(maxsize=QUEUE_LIMIT)
+        # Queued, being handed off or awaiting its mark here: a sweep that claims one again
+        # (its lease ran out while it waited in a long queue) renews the lease but does not
+        # queue a second copy.
+        self._pending: set[str] = set()
         self._done: dict[str, str] = {}
         self._done_ready = asyncio.Event()
         self._flushing = asyncio.Lock()  # drain() must wait for a flush already under way
@@ -54,8 +58,11 @@ class Relay:
 
     def submit(self, event: ContractEvent) -> None:
         """Never blocks the request: when the queue is full the sweep picks the event up."""
+        if event.event_id in self._pending:
+            return
         with contextlib.suppress(asyncio.QueueFull):
             self._queue.put_nowait(event)
+            self._pending.add(event.event_id)
 
     @property
     def backlog(self) -> int:
@@ -111,6 +118,7 @@ class Relay:
     async def _consume(self) -> None:
         while True:
             event = await self._queue.get()
+            outcome = None
             try:
                 await self.gate.wait()
                 outcome = await self.hand_off(event)
@@ -118,6 +126,8 @@ class Relay:
                     self._done[event.event_id] = outcome
                     self._done_ready.set()
             finally:
+                if not outcome:  # left for the sweep; a handed-off one waits for its mark
+                    self._pending.discard(event.event_id)
                 self._queue.task_done()
 
     async def _flush_forever(self) -> None:
@@ -133,7 +143,10 @@ class Relay:
             self._done_ready.clear()
             done, self._done = self._done, {}
             if done:
-                await self._transactions.run(functools.partial(_mark_relayed, done, utcnow()))
+                try:
+                    await self._transactions.run(functools.partial(_mark_relayed, done, utcnow()))
+                finally:  # marked, or to be sent again by the sweep
+                    self._pending.difference_update(done)
 
     async def _sweep_forever(self) -> None:
         interval = self._settings.relay_interval.total_seconds()

@@ -63,3 +63,31 @@ async def test_concurrent_sweeps_never_claim_the_same_event(
     everything = [event_id for claims in results for event_id in claims]
     assert sorted(everything) == sorted(mine)  # all claimed, none twice
     assert len(set(everything)) == len(everything)
+
+
+async def test_an_event_queued_here_is_not_queued_twice_when_claimed_again(
+    database_url: str, sessions: SessionFactory, dev_env: WorkflowEnvironment
+) -> None:
+    """Its lease ran out while it waited in a long queue: the sweep claims it again (and
+    renews the lease) but the relay keeps the one copy it has, so it is signalled once."""
+    settings = api_settings(database_url, dev_env.client.service_client.config.target_host)
+    row = stored(0)
+    row.received_at -= timedelta(days=1)  # the first the sweep claims
+    async with sessions() as session:
+        session.add(row)
+        await session.commit()
+    async with open_database(database_url, migrate=False) as own:
+        transactions = Transactions.of(own)
+        relay = Relay(settings, transactions, dev_env.client)  # not started: nothing leaves
+        relay.submit(ContractEvent.model_validate(row.payload))
+        relay.submit(ContractEvent.model_validate(row.payload))  # the ingress never does; same
+        await relay.sweep()
+        queued: list[str] = []
+        while not relay._queue.empty():
+            queued.append(relay._queue.get_nowait().event_id)
+        await transactions.close()
+    assert queued.count(row.event_id) == 1
+    async with sessions() as session:
+        claimed = await session.get(StoredEvent, row.event_id)
+        assert claimed is not None
+        assert claimed.lease_until is not None  # the sweep did claim it
