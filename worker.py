@@ -23,6 +23,7 @@ from core.logging import configure_logging
 from core.settings import Settings, get_settings
 from core.temporal import connect
 from core.tracing import temporal_interceptors, tracer_provider_for
+from core.transactions import Transactions
 from workflows.contract import ContractLifecycle
 from workflows.delivery import EventDelivery, Redelivery
 
@@ -48,11 +49,12 @@ class Deps:
 
     settings: Settings
     sessions: SessionFactory
+    transactions: Transactions
     http: httpx.AsyncClient
 
 
 def activities_for(deps: Deps) -> list[Any]:
-    read_model = ReadModelActivities(deps.sessions)
+    read_model = ReadModelActivities(deps.transactions)
     polling = PollingActivities(deps.settings, deps.http)
     crm = CrmActivities(deps.settings, deps.http)
     delivery = DeliveryActivities(deps.settings, deps.sessions, deps.http)
@@ -94,11 +96,13 @@ async def run(settings: Settings) -> None:
         settings, runtime=metrics_runtime(settings), interceptors=temporal_interceptors(tracing)
     )
     async with open_database(settings.database_url) as sessions, outbound_http() as http:
-        worker = build_worker(client, Deps(settings, sessions, http))
+        transactions = Transactions.of(sessions)
+        worker = build_worker(client, Deps(settings, sessions, transactions, http))
         log.info("worker polling %s on %s", settings.temporal_task_queue, settings.temporal_address)
         try:
             await worker.run()
         finally:
+            await transactions.close()
             if tracing is not None:
                 tracing.shutdown()
 

@@ -22,6 +22,7 @@ from core.db import SessionFactory
 from core.events import ContractView
 from core.settings import Settings
 from core.temporal import SEARCH_ATTRIBUTES
+from core.transactions import Transactions
 from tests.browser import chromium
 from tests.support import binary, make_event
 from worker import Deps, build_worker
@@ -65,6 +66,7 @@ async def countersigned(
     ui_env: tuple[WorkflowEnvironment, str],
     settings: Settings,
     sessions: SessionFactory,
+    transactions: Transactions,
     http: httpx.AsyncClient,
 ) -> AsyncIterator[ContractView]:
     """A vlens contract taken to COUNTERSIGNED through its workflow (worker kept running for
@@ -73,7 +75,7 @@ async def countersigned(
     settings = settings.model_copy(update={"temporal_ui_url": ui})
     external_id = f"ui-{uuid.uuid4().hex[:10]}"
     config = lifecycle_config(settings)
-    async with build_worker(env.client, Deps(settings, sessions, http)):
+    async with build_worker(env.client, Deps(settings, sessions, transactions, http)):
         for status in ("CREATED", "COUNTERSIGNED"):
             handle = await signal_with_start(
                 env.client,

@@ -11,12 +11,15 @@ from activities.read_model import ReadModelActivities
 from core.db import SessionFactory
 from core.events import TimelineEntry
 from core.models import Contract, TimelineRow
+from core.transactions import Transactions
 from workflows.inputs import NumberedEntry, ReadModelUpdate
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
 
-async def test_long_or_nul_text_is_fitted_to_its_column(sessions: SessionFactory) -> None:
+async def test_long_or_nul_text_is_fitted_to_its_column(
+    sessions: SessionFactory, transactions: Transactions
+) -> None:
     """Found by the fault suite: a vendor event name longer than 128 characters stopped the
     contract's workflow on PostgreSQL."""
     contract_id = f"vlens:{uuid.uuid4()}"
@@ -46,7 +49,7 @@ async def test_long_or_nul_text_is_fitted_to_its_column(sessions: SessionFactory
         ],
     )
 
-    await ReadModelActivities(sessions).write(update)
+    await ReadModelActivities(transactions).write(update)
 
     async with sessions() as session:
         contract = await session.get(Contract, contract_id)

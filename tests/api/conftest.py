@@ -16,6 +16,7 @@ from api.main import create_app
 from core.db import SessionFactory
 from core.settings import Settings
 from core.temporal import SEARCH_ATTRIBUTES
+from core.transactions import Transactions
 from tests.support import binary
 from tools.serve import serve
 from worker import Deps, build_worker
@@ -94,9 +95,12 @@ async def stack_worker(
     dev_env: WorkflowEnvironment,
     stack_settings: Settings,
     sessions: SessionFactory,
+    transactions: Transactions,
     http: httpx.AsyncClient,
 ) -> AsyncIterator[Worker]:
-    async with build_worker(dev_env.client, Deps(stack_settings, sessions, http)) as running:
+    async with build_worker(
+        dev_env.client, Deps(stack_settings, sessions, transactions, http)
+    ) as running:
         yield running
 
 

@@ -86,7 +86,7 @@ async def test_the_relay_waits_for_the_workers_to_catch_up(
             assert relay.gate.waiting == relay.backlog == len(later)
             assert await relayed(sessions, later) == [None] * len(later)
 
-            async with build_worker(dev_env.client, Deps(settings, sessions, http)):
+            async with build_worker(dev_env.client, Deps(settings, sessions, transactions, http)):
                 await relay.drain()  # returns once the gate opens and all were handed off
                 assert not relay.state().held
                 assert await relayed(sessions, later) == ["signalled"] * len(later)

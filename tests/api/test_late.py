@@ -7,6 +7,7 @@ from temporalio.testing import WorkflowEnvironment
 from core.db import SessionFactory
 from core.events import workflow_id_for
 from core.settings import Settings
+from core.transactions import Transactions
 from tests.api.conftest import RunApi, api_settings
 from tests.api.webhooks import applied, post_vlens, unique
 from worker import Deps, build_worker
@@ -28,6 +29,7 @@ async def test_a_late_webhook_is_kept_on_the_finished_contract(
     dev_env: WorkflowEnvironment,
     database_url: str,
     sessions: SessionFactory,
+    transactions: Transactions,
     http: httpx.AsyncClient,
 ) -> None:
     settings: Settings = api_settings(
@@ -35,7 +37,7 @@ async def test_a_late_webhook_is_kept_on_the_finished_contract(
     )
     external = unique("late-")
     async with (
-        build_worker(dev_env.client, Deps(settings, sessions, http)),
+        build_worker(dev_env.client, Deps(settings, sessions, transactions, http)),
         run_api(settings) as api,
     ):
         done = await applied(api, await post_vlens(api, vlens(external, "Rejected")))

@@ -17,6 +17,7 @@ from core.db import SessionFactory
 from core.events import ContractView
 from core.settings import Settings
 from core.temporal import connect
+from core.transactions import Transactions
 from tests.api.conftest import RunApi
 from tests.api.webhooks import applied, post_vlens
 from tests.support import make_event
@@ -111,6 +112,7 @@ async def test_worker_serves_temporal_sdk_metrics(
     dev_env: WorkflowEnvironment,
     stack_settings: Settings,
     sessions: SessionFactory,
+    transactions: Transactions,
     http: httpx.AsyncClient,
 ) -> None:
     address = f"127.0.0.1:{free_port()}"
@@ -120,7 +122,7 @@ async def test_worker_serves_temporal_sdk_metrics(
     assert metrics_runtime(stack_settings) is None  # unset: off
 
     client = await connect(settings, runtime=runtime)
-    async with build_worker(client, Deps(settings, sessions, http)):
+    async with build_worker(client, Deps(settings, sessions, transactions, http)):
         handle = await signal_with_start(
             client,
             settings.temporal_task_queue,

@@ -38,6 +38,7 @@ async def test_webhooks_are_acknowledged_while_the_worker_is_down_then_catch_up(
     dev_env: WorkflowEnvironment,
     database_url: str,
     sessions: SessionFactory,
+    transactions: Transactions,
     http: httpx.AsyncClient,
 ) -> None:
     settings = api_settings(database_url, dev_env.client.service_client.config.target_host)
@@ -57,7 +58,7 @@ async def test_webhooks_are_acknowledged_while_the_worker_is_down_then_catch_up(
             "stale",
         }
 
-        async with build_worker(dev_env.client, Deps(settings, sessions, http)):
+        async with build_worker(dev_env.client, Deps(settings, sessions, transactions, http)):
             for ack in acks[-len(contracts) :]:
                 view = await applied(api, ack)
                 assert view["status"] == "COUNTERSIGNED"
@@ -112,7 +113,7 @@ async def test_the_relay_resends_what_temporal_never_got(
             ("signalled", True)
         ]
     async with (
-        build_worker(dev_env.client, Deps(settings, sessions, http)),
+        build_worker(dev_env.client, Deps(settings, sessions, transactions, http)),
         run_api(settings) as api,
     ):
         view = await applied(api, ack)

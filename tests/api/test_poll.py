@@ -4,6 +4,7 @@ import httpx
 from temporalio.testing import WorkflowEnvironment
 
 from core.db import SessionFactory
+from core.transactions import Transactions
 from tests.api.conftest import RunApi, api_settings
 from tests.api.webhooks import applied, post_vlens, unique
 from tools.serve import serve
@@ -16,6 +17,7 @@ async def test_poll_now_applies_what_the_vendor_says(
     dev_env: WorkflowEnvironment,
     database_url: str,
     sessions: SessionFactory,
+    transactions: Transactions,
     http: httpx.AsyncClient,
 ) -> None:
     state = VendorState()
@@ -26,7 +28,7 @@ async def test_poll_now_applies_what_the_vendor_says(
             dev_env.client.service_client.config.target_host,
             VLENS_API_URL=vendor_base_urls(vendor_api)["vlens"],
         )
-        deps = Deps(settings, sessions, http)
+        deps = Deps(settings, sessions, transactions, http)
         async with build_worker(dev_env.client, deps), run_api(settings) as api:
             body = {
                 "Id": unique(),

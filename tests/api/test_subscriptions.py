@@ -13,6 +13,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from core.db import SessionFactory
 from core.settings import Settings
+from core.transactions import Transactions
 from tests.api.conftest import RunApi, api_settings
 from tests.api.webhooks import applied, post_vlens, unique
 from tests.outbound import Subscriptions, running_sink
@@ -46,6 +47,7 @@ async def stack(
     dev_env: WorkflowEnvironment,
     database_url: str,
     sessions: SessionFactory,
+    transactions: Transactions,
     http: httpx.AsyncClient,
 ) -> AsyncIterator[tuple[httpx.AsyncClient, Settings]]:
     """API and worker that may deliver to loopback, where the test's subscriber listens."""
@@ -55,7 +57,7 @@ async def stack(
         ALLOW_PRIVATE_TARGETS="true",
     )
     async with (
-        build_worker(dev_env.client, Deps(settings, sessions, http)),
+        build_worker(dev_env.client, Deps(settings, sessions, transactions, http)),
         run_api(settings) as api,
     ):
         yield api, settings

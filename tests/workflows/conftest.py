@@ -11,6 +11,7 @@ from temporalio.worker import Worker
 from core.db import SessionFactory
 from core.events import ContractEvent, ContractView
 from core.settings import Settings
+from core.transactions import Transactions
 from worker import Deps, build_worker
 from workflows.client import lifecycle_config, signal_with_start
 from workflows.contract import ContractLifecycle
@@ -22,9 +23,12 @@ async def worker(
     time_env: WorkflowEnvironment,
     settings: Settings,
     sessions: SessionFactory,
+    transactions: Transactions,
     http: httpx.AsyncClient,
 ) -> AsyncIterator[Worker]:
-    async with build_worker(time_env.client, Deps(settings, sessions, http)) as running:
+    async with build_worker(
+        time_env.client, Deps(settings, sessions, transactions, http)
+    ) as running:
         yield running
 
 

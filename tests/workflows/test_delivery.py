@@ -22,6 +22,7 @@ from temporalio.worker import Worker
 from core.db import SessionFactory
 from core.events import ContractEvent, ContractView
 from core.settings import Settings
+from core.transactions import Transactions
 from tests.outbound import Subscriptions, running_sink
 from tests.support import make_event
 from tools.subscriber_sink import SubscriberSink
@@ -48,11 +49,16 @@ async def started(time_env: WorkflowEnvironment) -> AsyncIterator[list[str]]:
 
 @pytest_asyncio.fixture
 async def run_worker(
-    time_env: WorkflowEnvironment, sessions: SessionFactory, http: httpx.AsyncClient
+    time_env: WorkflowEnvironment,
+    sessions: SessionFactory,
+    transactions: Transactions,
+    http: httpx.AsyncClient,
 ) -> RunWorker:
     @asynccontextmanager
     async def running(settings: Settings) -> AsyncIterator[Worker]:
-        async with build_worker(time_env.client, Deps(settings, sessions, http)) as worker:
+        async with build_worker(
+            time_env.client, Deps(settings, sessions, transactions, http)
+        ) as worker:
             yield worker
 
     return running
