@@ -2,9 +2,10 @@
 
 Every hand-off starts or wakes a workflow, whose task then waits in the task queue until a
 worker polls it. When webhooks arrive faster than the workers apply them (a vendor's bulk send,
-workers down), those tasks pile up in the server's backlog, and a server with a backlog spends
-its time storing and re-reading tasks instead of dispatching them: creating contracts at 100 a
-second, the relay handed off 65 a second and only 6.5 reached their workflows.
+workers down), those tasks pile up in the server's backlog, and the burst is applied mostly
+after it ends. Measured on the dev server, 6,000 new contracts at 100 a second: without the
+gate 330 reached the read model during the minute of the burst and 5,253 within 211 s; with it
+1,480 during the burst and all 6,000 within 208 s.
 
 The gate reads the workflow task queue's backlog (DescribeTaskQueue with stats; the server
 refreshes those every few seconds) and holds the relay's consumers while it is over
