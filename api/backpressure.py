@@ -40,7 +40,7 @@ class BacklogGate:
         self._open.set()
         self._checked_at = -math.inf
         self._watch: asyncio.Task[None] | None = None
-        self.backlog: int | None = None  # workflow tasks waiting, at the last reading
+        self.task_backlog: int | None = None  # workflow tasks waiting, at the last reading
         self.waiting = 0  # hand-offs held here now
 
     @property
@@ -79,7 +79,7 @@ class BacklogGate:
         """Read the backlog now; hold or release the relay by it. Returns the reading."""
         self._checked_at = time.monotonic()
         self._update(await self._read())
-        return self.backlog
+        return self.task_backlog
 
     async def _read_until_open(self) -> None:
         while True:
@@ -88,7 +88,7 @@ class BacklogGate:
             await asyncio.sleep(CHECK_EVERY)  # the server's own figures move no faster
 
     def _update(self, backlog: int | None) -> None:
-        self.backlog = backlog
+        self.task_backlog = backlog
         if backlog is None:
             self._open.set()
         elif not self.held and backlog > self._limit:

@@ -70,7 +70,7 @@ class Relay:
         return self._queue.qsize() + self.gate.waiting
 
     def state(self) -> RelayState:
-        return RelayState(self.backlog, self.gate.held, self.gate.backlog)
+        return RelayState(self.backlog, self.gate.held, self.gate.task_backlog)
 
     def start(self) -> None:
         consumers = [self._consume() for _ in range(self._settings.relay_concurrency)]

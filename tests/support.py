@@ -11,6 +11,7 @@ from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
 from temporalio.client import Client
 
 from core.events import ContractEvent, PartyUpdate, contract_id_for
+from core.models import StoredEvent
 from core.temporal import SEARCH_ATTRIBUTES
 from core.vendors import ADAPTERS
 from core.vendors.base import RawWebhook
@@ -61,6 +62,20 @@ def make_event(
         requires_all_parties=requires_all_parties,
         occurred_at=at,
         received_at=at or datetime.now(UTC),
+    )
+
+
+def stored_row(event: ContractEvent, lease_until: datetime | None) -> StoredEvent:
+    """The `events` row the ingress keeps for `event`; the sweep claims it once the lease is
+    past (None: at once)."""
+    return StoredEvent(
+        event_id=event.event_id,
+        vendor=event.vendor,
+        dedup_key=event.dedup_key,
+        contract_id=event.contract_id,
+        payload=event.model_dump(mode="json"),
+        received_at=event.received_at,
+        lease_until=lease_until,
     )
 
 

@@ -16,7 +16,7 @@ from core.models import StoredEvent
 from core.transactions import Transactions
 from tests.api.conftest import api_settings
 from tests.api.webhooks import unique
-from tests.support import make_event
+from tests.support import make_event, stored_row
 from worker import Deps, build_worker
 
 LIMIT = 3
@@ -24,18 +24,8 @@ LIMIT = 3
 
 async def store(sessions: SessionFactory, events: list[ContractEvent]) -> None:
     async with sessions() as session:
-        session.add_all(
-            StoredEvent(
-                event_id=event.event_id,
-                vendor=event.vendor,
-                dedup_key=event.dedup_key,
-                contract_id=event.contract_id,
-                payload=event.model_dump(mode="json"),
-                received_at=event.received_at,
-                lease_until=event.received_at + timedelta(hours=1),  # not for the sweep
-            )
-            for event in events
-        )
+        # leased for an hour: not for the sweep
+        session.add_all(stored_row(e, e.received_at + timedelta(hours=1)) for e in events)
         await session.commit()
 
 
@@ -115,4 +105,4 @@ async def test_a_backlog_that_cannot_be_read_never_holds_the_relay(
 async def test_a_limit_of_zero_turns_the_gate_off(dev_env: WorkflowEnvironment) -> None:
     gate = BacklogGate(dev_env.client, "any-queue", limit=0)
     await gate.wait()
-    assert gate.backlog is None  # never read
+    assert gate.task_backlog is None  # never read

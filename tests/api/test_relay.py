@@ -12,6 +12,7 @@ from core.events import ContractEvent
 from core.models import StoredEvent
 from core.transactions import Transactions
 from tests.api.conftest import api_settings
+from tests.support import stored_row
 
 
 def stored(index: int) -> StoredEvent:
@@ -25,15 +26,7 @@ def stored(index: int) -> StoredEvent:
         status="SENT",
         received_at=utcnow() - timedelta(minutes=5),
     )
-    return StoredEvent(
-        event_id=event_id,
-        vendor="vlens",
-        dedup_key=event_id,
-        contract_id=event.contract_id,
-        payload=event.model_dump(mode="json"),
-        received_at=event.received_at,
-        lease_until=None,
-    )
+    return stored_row(event, lease_until=None)
 
 
 async def test_concurrent_sweeps_never_claim_the_same_event(
