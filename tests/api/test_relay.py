@@ -29,6 +29,14 @@ def stored(index: int) -> StoredEvent:
     return stored_row(event, lease_until=None)
 
 
+def taken_from_queue(relay: Relay) -> list[str]:
+    """The ids of the events a relay that was never started has queued, emptying its queue."""
+    taken: list[str] = []
+    while not relay._queue.empty():
+        taken.append(relay._queue.get_nowait().event_id)
+    return taken
+
+
 async def test_concurrent_sweeps_never_claim_the_same_event(
     database_url: str, sessions: SessionFactory, dev_env: WorkflowEnvironment
 ) -> None:
@@ -44,11 +52,9 @@ async def test_concurrent_sweeps_never_claim_the_same_event(
         async with open_database(database_url, migrate=False) as own:
             transactions = Transactions.of(own)
             relay = Relay(settings, transactions, dev_env.client)  # not started: claims queued
-            claimed: list[str] = []
             for _ in range(3):
                 await relay.sweep()
-            while not relay._queue.empty():  # what this replica claimed
-                claimed.append(relay._queue.get_nowait().event_id)
+            claimed = taken_from_queue(relay)  # what this replica claimed
             await transactions.close()
             return [event_id for event_id in claimed if event_id in mine]
 
@@ -75,9 +81,7 @@ async def test_an_event_queued_here_is_not_queued_twice_when_claimed_again(
         relay.submit(ContractEvent.model_validate(row.payload))
         relay.submit(ContractEvent.model_validate(row.payload))  # the ingress never does; same
         await relay.sweep()
-        queued: list[str] = []
-        while not relay._queue.empty():
-            queued.append(relay._queue.get_nowait().event_id)
+        queued = taken_from_queue(relay)
         await transactions.close()
     assert queued.count(row.event_id) == 1
     async with sessions() as session:
