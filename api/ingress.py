@@ -25,7 +25,7 @@ from api.problems import (
     ServiceUnavailable,
     Unauthorized,
 )
-from core.db import utcnow
+from core.db import JsonText, utcnow
 from core.events import ContractEvent, contract_id_for
 from core.logging import event_ids
 from core.models import Contract, StoredEvent
@@ -88,11 +88,12 @@ class Ingress:
             except InvalidWebhook as error:
                 raise BadRequest(str(error)) from error
             event = _canonical(adapter.name, parsed, received.received_at)
-            _require_storable(event)
+            payload = JsonText(event.model_dump_json())
+            _require_storable(event, payload)
         except Problem as problem:
             await self._log_rejected(adapter, received, problem)
             raise
-        return await self._store(adapter, received, event)
+        return await self._store(adapter, received, event, payload)
 
     def _authenticate(self, adapter: VendorAdapter, raw: RawWebhook) -> None:
         expected = adapter.configured_secret(self._settings)
@@ -108,14 +109,14 @@ class Ingress:
             raise Unauthorized("missing or wrong webhook secret")
 
     async def _store(
-        self, adapter: VendorAdapter, received: Received, event: ContractEvent
+        self, adapter: VendorAdapter, received: Received, event: ContractEvent, payload: JsonText
     ) -> Accepted:
         row = {
             "event_id": event.event_id,
             "vendor": event.vendor,
             "dedup_key": event.dedup_key,
             "contract_id": event.contract_id,
-            "payload": event.model_dump(mode="json"),
+            "payload": payload,
             "received_at": event.received_at,
             "lease_until": received.received_at + self._settings.relay_lease,
         }
@@ -203,19 +204,17 @@ WIDTHS = {
 }
 
 
-def _require_storable(event: ContractEvent) -> None:
+def _require_storable(event: ContractEvent, payload: str) -> None:
     """What the database could not keep is refused now, as bad input (400), not later as an
     outage: PostgreSQL refuses over-long ids and NUL in text, and the vendor would be told to
-    retry (503) for ever."""
+    retry (503) for ever. `payload` is the event's JSON."""
     for name, width in WIDTHS.items():
         if len(getattr(event, name)) > width:
             raise BadRequest(f"the {name.replace('_', ' ')} is longer than {width} characters")
-    # Every NUL, in a key or a value, is written `\u0000` in JSON: one pass in pydantic's
-    # serializer clears nearly every webhook; only a possible hit (the text `\u0000` can be
-    # a literal backslash-u) is checked string by string.
-    if "\\u0000" in event.model_dump_json() and any(
-        "\x00" in text for text in _strings(event.model_dump())
-    ):
+    # Every NUL, in a key or a value, is written `\u0000` in JSON: one scan of the JSON clears
+    # nearly every webhook; only a possible hit (the text `\u0000` can be a literal
+    # backslash-u) is checked string by string.
+    if "\\u0000" in payload and any("\x00" in text for text in _strings(event.model_dump())):
         raise BadRequest("the webhook carries a NUL character, which cannot be stored")
 
 

@@ -11,9 +11,10 @@ from pydantic import BaseModel
 
 from api import problems
 from api.ingress import Ingress
-from api.metrics import AckLatency, ApiMetrics
+from api.metrics import ApiMetrics
 from api.relay import Relay
 from api.routes import contracts, deliveries, health, inbound, metrics, subscriptions, ui, webhooks
+from api.webhook_endpoint import WebhookEndpoint
 from core.db import open_database
 from core.settings import Settings, get_settings
 from core.temporal import connect
@@ -72,6 +73,10 @@ def create_app(
         summary="One canonical contract lifecycle across e-signature vendors.",
         version="0.1.0",
         lifespan=lifespan,
+        # Tracing is OpenTelemetry's FastAPI instrumentation with our own provider
+        # (core.tracing), metrics are Prometheus: FastAPI's native telemetry stays off, and
+        # does not look up the global providers on every request.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.settings = settings
     app.state.metrics = app_metrics
@@ -79,7 +84,7 @@ def create_app(
     problems.install(app)
     for module in (webhooks, contracts, inbound, health, metrics, ui, subscriptions, deliveries):
         app.include_router(module.router)
-    app.add_middleware(AckLatency, metrics=app_metrics)
+    app.add_middleware(WebhookEndpoint, state=app.state, metrics=app_metrics)
     if tracing is not None:
         instrument_app(app, tracing)
 

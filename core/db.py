@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import pydantic_core
 from sqlalchemy import event
 from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
@@ -17,6 +18,23 @@ SessionFactory = async_sessionmaker[AsyncSession]
 
 # Seconds a SQLite connection waits for the file's write lock before it gives up.
 SQLITE_CONNECT_ARGS = {"timeout": 30}
+
+
+class JsonText(str):
+    """A value already serialized as JSON, written to a JSON column as it is (the ingress has
+    its event's JSON anyway: it scans it for NUL characters)."""
+
+
+def dump_json(value: Any) -> str:
+    """The serializer of every JSON column: pydantic's, in Rust, which takes about a third of
+    the time of the standard library's on the ingress's rows; `JsonText` passes through."""
+    if isinstance(value, JsonText):
+        return value
+    return pydantic_core.to_json(value).decode()
+
+
+# For every engine, async or not: JSON columns written the same way everywhere.
+ENGINE_ARGS: dict[str, Any] = {"json_serializer": dump_json}
 
 
 def async_url(url: str) -> str:
@@ -42,10 +60,12 @@ def create_engine(url: str) -> AsyncEngine:
         database = make_url(url).database
         if database and database != ":memory:":
             Path(database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(url, connect_args=SQLITE_CONNECT_ARGS)
+        engine = create_async_engine(url, connect_args=SQLITE_CONNECT_ARGS, **ENGINE_ARGS)
         event.listen(engine.sync_engine, "connect", sqlite_pragmas)
         return engine
-    return create_async_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+    return create_async_engine(
+        url, pool_size=10, max_overflow=20, pool_pre_ping=True, **ENGINE_ARGS
+    )
 
 
 def sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -20,7 +20,7 @@ from typing import Self, TypeVar
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from core.db import SQLITE_CONNECT_ARGS, SessionFactory, sqlite_pragmas
+from core.db import ENGINE_ARGS, SQLITE_CONNECT_ARGS, SessionFactory, sqlite_pragmas
 
 T = TypeVar("T")
 
@@ -35,7 +35,7 @@ class Transactions:
         if engine.dialect.name == "sqlite":
             # One thread: its transactions never queue for the file's lock behind each other.
             self._sync = create_engine(
-                engine.url.set(drivername="sqlite"), connect_args=SQLITE_CONNECT_ARGS
+                engine.url.set(drivername="sqlite"), connect_args=SQLITE_CONNECT_ARGS, **ENGINE_ARGS
             )
             event.listen(self._sync, "connect", sqlite_pragmas)
             self._thread = ThreadPoolExecutor(1, thread_name_prefix="sqlite-transactions")
