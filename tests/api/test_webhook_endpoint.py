@@ -24,7 +24,8 @@ from tools.serve import serve
 async def routes_only(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
     """The app served without the endpoint layer: webhooks reach FastAPI's routes."""
     app = create_app(settings)
-    app.user_middleware = [m for m in app.user_middleware if m.cls is not WebhookEndpoint]
+    endpoint: object = WebhookEndpoint
+    app.user_middleware = [m for m in app.user_middleware if m.cls is not endpoint]
     async with (
         serve(app) as base_url,
         httpx.AsyncClient(
