@@ -14,8 +14,18 @@ from core.vendors.base import InvalidWebhook, load_json_object
         (b'{"Data":' * 100_000 + b"1" + b"}" * 100_000, "nested too deeply"),
         (b'{"Id": "\\ud800"}', "not valid Unicode"),
         (b'{"Data": {"Id": "x\\udfffy"}}', "not valid Unicode"),
+        (b'{"Id": "\\uD800"}', "not valid Unicode"),
+        (b'{"\\udc00": 1}', "not valid Unicode"),
     ],
-    ids=["integer-over-4300-digits", "deep-array", "deep-object", "lone-high", "lone-low"],
+    ids=[
+        "integer-over-4300-digits",
+        "deep-array",
+        "deep-object",
+        "lone-high",
+        "lone-low",
+        "upper-case-escape",
+        "in-a-key",
+    ],
 )
 def test_bodies_python_cannot_hold_are_invalid_webhooks(body: bytes, detail: str) -> None:
     """Found by the fault suite's fuzz stage: each of these used to escape as a 500."""
