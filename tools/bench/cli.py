@@ -17,6 +17,7 @@ from tools.bench.e2e import measure_e2e
 from tools.bench.ingress import measure_ingress, profile_ingress
 from tools.bench.machine import describe
 from tools.bench.pipeline import measure_pipeline, profile_pipeline
+from tools.bench.placement import split
 from tools.bench.report import Report, write_doc
 from tools.bench.scale import measure_scale
 from tools.bench.summary import e2e_figures, ingress_figures, pipeline_figures, scale_figures
@@ -67,6 +68,12 @@ async def _measure(config: BenchConfig, report: Report, progress: Callable[[str]
         ingress = await measure_ingress(config)
         keep(config, "ingress", ingress)
         report.ingress = ingress_figures(ingress)
+        placement = split()
+        if placement is not None:
+            placed = await measure_ingress(config, placement)
+            keep(config, "ingress-placed", placed)
+            report.ingress_placed = ingress_figures(placed)
+            report.placement = placement.describe()
         if config.profile:
             report.profiles += [p for p in [await profile_ingress(config)] if p is not None]
         done("ingress")

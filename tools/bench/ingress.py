@@ -5,12 +5,15 @@ as soon as the last is answered); half load is an open loop at half of *our* sat
 throughput, sent to both. Our API runs in a fresh stack for each, so the backlog one
 measurement leaves in Temporal never slows the next; the relay and the worker are running,
 as they would be in production.
+
+Each run is made twice: with every process free to run on any core, and with the server under
+test (our API, the bare endpoint) on a core of its own (`tools.bench.placement`).
 """
 
 import subprocess
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,6 +24,7 @@ from tools.bench.cpu import CpuMeter, CpuShare
 from tools.bench.fixtures import simulation, write_file
 from tools.bench.load import run_load
 from tools.bench.loadgen import LoadResult
+from tools.bench.placement import Split, pin, this_process_on
 from tools.bench.profile import Profile, recording, summarise
 from tools.bench.stacks import fresh_stack
 from tools.stack import Stack, free_port
@@ -38,7 +42,7 @@ class IngressRun:
 
 
 @contextmanager
-def bare_endpoint() -> Iterator[int]:
+def bare_endpoint(placement: Split | None = None) -> Iterator[int]:
     port = free_port()
     process = subprocess.Popen(  # noqa: S603  (our own module)
         [sys.executable, "-m", "tools.bench.baseline", str(port)],
@@ -47,22 +51,40 @@ def bare_endpoint() -> Iterator[int]:
     )
     try:
         wait_for_port("127.0.0.1", port, process, 30.0)
+        if placement is not None:
+            pin(process.pid, placement.server)
         yield port
     finally:
         process.terminate()
         process.wait(timeout=15)
 
 
-async def measure_ingress(config: BenchConfig) -> list[IngressRun]:
+async def measure_ingress(config: BenchConfig, placement: Split | None = None) -> list[IngressRun]:
+    """`placement`: the servers on a core of their own; None: every process anywhere."""
     runs = []
-    with bare_endpoint() as bare_port:
+    with (
+        bare_endpoint(placement) as bare_port,
+        this_process_on(placement.rest) if placement else nullcontext(),
+    ):
         for run in range(config.runs):
-            runs.append(await _one_run(config, run, bare_port))
+            runs.append(await _one_run(config, run, bare_port, placement))
     return runs
 
 
-async def _one_run(config: BenchConfig, run: int, bare_port: int) -> IngressRun:
-    workdir = config.workdir / f"ingress-{run}"
+def _place(stack: Stack, placement: Split | None) -> None:
+    if placement is None:
+        return
+    for process in [stack.temporal, *stack.workers]:
+        if process is not None:
+            pin(process.pid, placement.rest)
+    for process in stack.apis.values():
+        pin(process.pid, placement.server)
+
+
+async def _one_run(
+    config: BenchConfig, run: int, bare_port: int, placement: Split | None
+) -> IngressRun:
+    workdir = config.workdir / f"ingress-{'placed-' if placement else ''}{run}"
     warmup, seconds = config.ingress_warmup, config.ingress_seconds
     saturating = simulation(config.ingress_contracts, seed=100 + run).deliveries
     halving = simulation(config.ingress_contracts, seed=200 + run).deliveries
@@ -96,6 +118,7 @@ async def _one_run(config: BenchConfig, run: int, bare_port: int) -> IngressRun:
         return result, meter.read()
 
     async with fresh_stack(workdir / "saturated", config.database_url) as stack:
+        _place(stack, placement)
         requests = write_file(workdir / "saturated.bin", saturating, _port(stack.api_url()))
         meter = CpuMeter(stack)
         saturated = await run_load(saturate(_port(stack.api_url()), requests), workdir)
@@ -104,6 +127,7 @@ async def _one_run(config: BenchConfig, run: int, bare_port: int) -> IngressRun:
         half = None if config.fresh_stacks else await half_on(stack, half_rate)
     if half is None:
         async with fresh_stack(workdir / "half", config.database_url) as stack:
+            _place(stack, placement)
             half = await half_on(stack, half_rate)
     # The bare endpoint keeps nothing, so it may see the same webhooks again and again.
     bare_requests = write_file(workdir / "bare.bin", saturating, bare_port)

@@ -22,6 +22,7 @@ SHARED = 15.0  # percent of the machine busy with other work that earns a warnin
 # How far RSS may swing, lowest to highest, while every contract is open and polled
 FLAT = 0.10
 DEFAULT_CACHE = 1000  # WORKER_MAX_CACHED_WORKFLOWS' default
+PLACED = ", server on a core of its own"
 
 
 @dataclass
@@ -31,6 +32,8 @@ class Report:
     date: str
     elapsed: float = 0.0
     ingress: IngressFigures | None = None
+    ingress_placed: IngressFigures | None = None  # the server under test on a core of its own
+    placement: str = ""  # how the cores were split for `ingress_placed`
     e2e: list[E2eFigures] = field(default_factory=list)
     pipeline: PipelineFigures | None = None
     scale: ScaleFigures | None = None
@@ -41,6 +44,8 @@ class Report:
         rows: list[tuple[str, ...]] = []
         if self.ingress:
             rows += _ingress_rows(self.ingress, self.concurrency)
+        if self.ingress_placed:
+            rows += _ingress_rows(self.ingress_placed, self.concurrency, PLACED)
         if self.pipeline:
             rows += _pipeline_rows(self.pipeline)
         for e2e in self.e2e:
@@ -62,6 +67,11 @@ class Report:
             notes.append(shared)
         if self.ingress and self.ingress.refused:
             notes.append(f"ingress: {self.ingress.refused} requests were not acknowledged")
+        if self.ingress_placed:
+            notes.append(
+                f"ingress{PLACED}: {self.placement}; {self.ingress_placed.refused} requests "
+                "not acknowledged"
+            )
         for e2e in self.e2e:
             notes.append(
                 f"end to end at {e2e.rate:g}/s: {e2e.sampled} events polled over {e2e.runs} "
@@ -90,6 +100,9 @@ class Report:
         if self.ingress:
             found["ingress at saturation"] = self.ingress.cpu_saturated
             found["ingress at half load"] = self.ingress.cpu_half
+        if self.ingress_placed:
+            found[f"ingress at saturation{PLACED}"] = self.ingress_placed.cpu_saturated
+            found[f"ingress at half load{PLACED}"] = self.ingress_placed.cpu_half
         if self.pipeline:
             found["pipeline"] = self.pipeline.cpu
             found["no-op baseline"] = self.pipeline.cpu_noop
@@ -190,12 +203,12 @@ def _ratio(ours: float, theirs: float) -> float:
     return ours / theirs if theirs else math.nan
 
 
-def _ingress_rows(f: IngressFigures, concurrency: int) -> list[tuple[str, ...]]:
+def _ingress_rows(f: IngressFigures, concurrency: int, layout: str = "") -> list[tuple[str, ...]]:
     ratio = _ratio(f.throughput, f.bare_throughput)
     return [
         (
             "1",
-            f"ingress acks/s at saturation ({concurrency} connections, median of {f.runs})",
+            f"ingress acks/s at saturation{layout} ({concurrency} connections, median of {f.runs})",
             _num(f.throughput),
             f"{_num(f.bare_throughput)} (bare FastAPI endpoint)",
             f"{ratio:.0%}",
@@ -204,7 +217,7 @@ def _ingress_rows(f: IngressFigures, concurrency: int) -> list[tuple[str, ...]]:
         ),
         (
             "1",
-            "ingress latency at saturation",
+            f"ingress latency at saturation{layout}",
             _lat(f.saturated),
             _lat(f.bare_saturated),
             "",
@@ -213,7 +226,7 @@ def _ingress_rows(f: IngressFigures, concurrency: int) -> list[tuple[str, ...]]:
         ),
         (
             "1",
-            f"ingress latency at half load ({f.half_rate:,.0f}/s, open loop)",
+            f"ingress latency at half load{layout} ({f.half_rate:,.0f}/s, open loop)",
             _lat(f.half),
             _lat(f.bare_half),
             "",
