@@ -50,7 +50,7 @@ def test_this_process_is_restored_after_the_block() -> None:
     assert placement is not None
     before = os.sched_getaffinity(0)
     with this_process_on(placement.rest):
-        started = subprocess.run(  # noqa: S603  (our own interpreter and script)
+        started = subprocess.run(
             [sys.executable, "-c", "import os; print(sorted(os.sched_getaffinity(0)))"],
             capture_output=True,
             text=True,
