@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from api.main import create_app
-from api.webhook_endpoint import WebhookEndpoint
+from api.webhook_endpoint import WebhookEndpoint, read_body
 from core.settings import Settings
 from tests.api.conftest import API_KEY, SECRETS
 from tests.api.test_bad_input import PROBLEM, last_logged, vlens_body
@@ -122,3 +122,13 @@ async def test_a_chunked_body_is_cut_off_at_the_limit(api: httpx.AsyncClient) ->
     assert (response.status_code, response.headers["content-type"]) == (413, PROBLEM)
     logged = await last_logged(api, "vlens")
     assert (logged["outcome"], logged["status_code"], logged["body"]) == ("rejected", 413, "")
+
+
+async def test_a_content_length_that_is_no_number_is_not_trusted() -> None:
+    """uvicorn refuses such a header itself; behind a lenient server it must not be a 500."""
+    messages = [{"type": "http.request", "body": b"{}", "more_body": False}]
+
+    async def receive() -> dict[str, object]:
+        return messages.pop(0)
+
+    assert await read_body({"content-length": "\u00b2"}, receive, 1024) == (b"{}", None)
