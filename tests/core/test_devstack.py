@@ -4,10 +4,12 @@ together, a webhook goes all the way through, and SIGINT stops every process."""
 import os
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
 
 import httpx
@@ -55,7 +57,7 @@ def dev_stack(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[bytes], dict[st
 
 
 def test_dev_stack_runs_a_webhook_through_and_stops_cleanly(
-    dev_stack: tuple[subprocess.Popen[bytes], dict[str, int]],
+    dev_stack: tuple[subprocess.Popen[bytes], dict[str, int]], tmp_path: Path
 ) -> None:
     process, ports = dev_stack
     api = f"http://127.0.0.1:{ports['api']}"
@@ -80,6 +82,8 @@ def test_dev_stack_runs_a_webhook_through_and_stops_cleanly(
     ).json()
     assert view["status"] == "APPROVED"
     assert view["temporal_ui_url"].startswith(f"http://127.0.0.1:{ports['ui']}/namespaces/default/")
+    with closing(sqlite3.connect(tmp_path / "data" / "temporal.db")) as state:
+        assert state.execute("PRAGMA journal_mode").fetchone() == ("wal",)
 
     process.send_signal(signal.SIGINT)
     assert process.wait(timeout=30) == 0
