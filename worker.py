@@ -57,7 +57,7 @@ def activities_for(deps: Deps) -> list[Any]:
     read_model = ReadModelActivities(deps.transactions)
     polling = PollingActivities(deps.settings, deps.http)
     crm = CrmActivities(deps.settings, deps.http)
-    delivery = DeliveryActivities(deps.settings, deps.sessions, deps.http)
+    delivery = DeliveryActivities(deps.settings, deps.sessions, deps.transactions, deps.http)
     deliveries = [delivery.list_targets, delivery.has_targets, delivery.deliver]
     return [read_model.write, polling.poll, crm.reconcile, *deliveries]
 

@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Literal
 
 import httpx
+from sqlalchemy import Connection
 from sqlmodel import col, select
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
@@ -30,6 +31,7 @@ from core.outbound import (
     subscribes_to,
 )
 from core.settings import Settings
+from core.transactions import Transactions
 from workflows.inputs import (
     Delivery,
     DeliveryOutcome,
@@ -40,9 +42,16 @@ from workflows.inputs import (
 
 
 class DeliveryActivities:
-    def __init__(self, settings: Settings, sessions: SessionFactory, http: httpx.AsyncClient):
+    def __init__(
+        self,
+        settings: Settings,
+        sessions: SessionFactory,
+        transactions: Transactions,
+        http: httpx.AsyncClient,
+    ):
         self._settings = settings
         self._sessions = sessions
+        self._transactions = transactions
         self._http = http
         self._rng = random.SystemRandom()
 
@@ -123,18 +132,16 @@ class DeliveryActivities:
             body=delivery.body,
             created_at=at,
         )
-        async with self._sessions() as session:
-            await store_message(session, message)
-            await record_attempt(session, message, result, at=at, trigger=delivery.trigger)
-            disabled = await note_health(
-                session,
-                delivery.webhook_id,
-                result,
-                at=at,
-                disable_after=self._settings.subscription_disable_after,
+        disable_after = self._settings.subscription_disable_after
+
+        def write(connection: Connection) -> str | None:
+            store_message(connection, message)
+            record_attempt(connection, message, result, at=at, trigger=delivery.trigger)
+            return note_health(
+                connection, delivery.webhook_id, result, at=at, disable_after=disable_after
             )
-            await session.commit()
-        return disabled
+
+        return await self._transactions.run(write)
 
     @staticmethod
     def _outcome(

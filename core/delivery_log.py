@@ -1,11 +1,15 @@
-"""The delivery log and subscription health, written after every attempt. Helpers only flush:
-the caller (the `deliver` activity, the API's test send) commits."""
+"""The delivery log and subscription health, written after every attempt.
+
+Plain functions of a `Connection`, run as one transaction in one hop by the caller
+(`core.transactions`: the `deliver` activity, the API's test send). Through an async session
+each statement went through the worker's busy event loop while the transaction held SQLite's
+write lock, and the API's webhook commits waited for it (the same finding as the read
+model's: activities/read_model.py)."""
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, literal, update
-from sqlmodel import col, select
-from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlalchemy import Connection, func, insert, literal, select, update
+from sqlmodel import col
 
 from core.db import UTCDateTime
 from core.models import DeliveryAttempt, OutboundMessage, Subscription
@@ -15,31 +19,31 @@ from core.upsert import insert_for
 ENABLED, DISABLED = "ENABLED", "DISABLED"
 
 
-async def store_message(session: AsyncSession, message: OutboundMessage) -> None:
+def store_message(connection: Connection, message: OutboundMessage) -> None:
     """Keeps the first body sent under a message id; later attempts send that same body."""
     values = message.model_dump()
-    await session.exec(
-        insert_for(session, OutboundMessage).values(**values).on_conflict_do_nothing()
+    connection.execute(
+        insert_for(connection, OutboundMessage).values(**values).on_conflict_do_nothing()
     )
 
 
-async def record_attempt(
-    session: AsyncSession,
+def record_attempt(
+    connection: Connection,
     message: OutboundMessage,
     result: AttemptResult,
     *,
     at: datetime,
     trigger: str,
 ) -> DeliveryAttempt:
-    earlier = await session.exec(
+    earlier = connection.execute(
         select(func.count()).where(col(DeliveryAttempt.message_id) == message.message_id)
-    )
+    ).scalar_one()
     row = DeliveryAttempt(
         delivery_id=sortable_id("dlv"),
         message_id=message.message_id,
         webhook_id=message.webhook_id,
         event_id=message.event_id,
-        attempt=earlier.one() + 1,
+        attempt=earlier + 1,
         trigger=trigger,
         status_code=result.status_code,
         error=result.error,
@@ -47,13 +51,12 @@ async def record_attempt(
         response=result.response,
         at=at,
     )
-    session.add(row)
-    await session.flush()
+    connection.execute(insert(DeliveryAttempt).values(**row.model_dump()))
     return row
 
 
-async def note_health(
-    session: AsyncSession,
+def note_health(
+    connection: Connection,
     webhook_id: str,
     result: AttemptResult,
     *,
@@ -65,7 +68,7 @@ async def note_health(
     Returns why the subscription was disabled by this attempt, if it was.
     """
     if result.verdict is Verdict.DELIVERED:
-        await session.exec(
+        connection.execute(
             update(Subscription)
             .where(col(Subscription.webhook_id) == webhook_id)
             .where(col(Subscription.failing_since).is_not(None))
@@ -73,27 +76,23 @@ async def note_health(
         )
         return None
     if result.verdict is Verdict.GONE:
-        return await disable(session, webhook_id, "the endpoint answered 410 Gone", at)
-    await session.exec(
+        return disable(connection, webhook_id, "the endpoint answered 410 Gone", at)
+    failing_since = connection.execute(
         update(Subscription)
         .where(col(Subscription.webhook_id) == webhook_id)
         .values(
             failing_since=func.coalesce(col(Subscription.failing_since), literal(at, UTCDateTime))
         )
-    )
-    failing_since = (
-        await session.exec(
-            select(Subscription.failing_since).where(col(Subscription.webhook_id) == webhook_id)
-        )
-    ).one_or_none()
+        .returning(col(Subscription.failing_since))
+    ).scalar_one_or_none()
     if failing_since is None or at - failing_since < disable_after:
         return None
     reason = f"every delivery failed since {failing_since.isoformat()} ({result.describe()})"
-    return await disable(session, webhook_id, reason, at)
+    return disable(connection, webhook_id, reason, at)
 
 
-async def disable(session: AsyncSession, webhook_id: str, reason: str, at: datetime) -> str | None:
-    changed = await session.exec(
+def disable(connection: Connection, webhook_id: str, reason: str, at: datetime) -> str | None:
+    changed = connection.execute(
         update(Subscription)
         .where(col(Subscription.webhook_id) == webhook_id)
         .where(col(Subscription.status) == ENABLED)

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import httpx
 from fastapi import APIRouter, Depends, FastAPI, Header, Path, Query, Request, Response
-from sqlalchemy import update
+from sqlalchemy import Connection, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -210,8 +210,12 @@ async def send_test(
         Message(message.message_id, message.body),
         allow_private=settings.allow_private_targets,
     )
-    await store_message(session, message)
-    attempt = await record_attempt(session, message, result, at=now, trigger="test")
+
+    def write(connection: Connection) -> DeliveryAttempt:
+        store_message(connection, message)
+        return record_attempt(connection, message, result, at=now, trigger="test")
+
+    attempt = await (await session.connection()).run_sync(write)
     await session.commit()
     return AttemptOut.of(attempt)
 

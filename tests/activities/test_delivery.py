@@ -20,6 +20,7 @@ from core.db import SessionFactory
 from core.models import Subscription
 from core.outbound import RESPONSE_EXCERPT_BYTES, message_id_for
 from core.settings import Settings
+from core.transactions import Transactions
 from tests.outbound import Subscriptions, running_sink
 from tools.subscriber_sink import SubscriberSink
 from workflows.inputs import Delivery, TargetQuery
@@ -41,9 +42,13 @@ async def sink() -> AsyncIterator[tuple[SubscriberSink, str]]:
 
 
 def activities(
-    settings: Settings, sessions: SessionFactory, http: httpx.AsyncClient, **overrides: object
+    settings: Settings,
+    sessions: SessionFactory,
+    transactions: Transactions,
+    http: httpx.AsyncClient,
+    **overrides: object,
 ) -> DeliveryActivities:
-    return DeliveryActivities(settings.model_copy(update=overrides), sessions, http)
+    return DeliveryActivities(settings.model_copy(update=overrides), sessions, transactions, http)
 
 
 def attempt_at(at: datetime) -> ActivityEnvironment:
@@ -76,6 +81,7 @@ async def endpoint(
 async def test_a_2xx_is_delivered_signed_once_and_logged(
     settings: Settings,
     sessions: SessionFactory,
+    transactions: Transactions,
     http: httpx.AsyncClient,
     subs: Subscriptions,
     sink: tuple[SubscriberSink, str],
@@ -85,7 +91,9 @@ async def test_a_2xx_is_delivered_signed_once_and_logged(
     receiver.respond("/ok", 200, body="thanks")
     delivery = delivery_to(row)
 
-    outcome = await attempt_at(T0).run(activities(settings, sessions, http).deliver, delivery)
+    outcome = await attempt_at(T0).run(
+        activities(settings, sessions, transactions, http).deliver, delivery
+    )
 
     assert outcome.outcome == "delivered"
     [request] = receiver.at("/ok")
@@ -113,6 +121,7 @@ async def test_a_2xx_is_delivered_signed_once_and_logged(
 async def test_408_429_and_5xx_are_retried_honouring_retry_after(
     settings: Settings,
     sessions: SessionFactory,
+    transactions: Transactions,
     http: httpx.AsyncClient,
     subs: Subscriptions,
     sink: tuple[SubscriberSink, str],
@@ -125,7 +134,9 @@ async def test_408_429_and_5xx_are_retried_honouring_retry_after(
     receiver.respond("/busy", status, retry_after=retry_after)
 
     with pytest.raises(ApplicationError) as raised:
-        await attempt_at(T0).run(activities(settings, sessions, http).deliver, delivery_to(row))
+        await attempt_at(T0).run(
+            activities(settings, sessions, transactions, http).deliver, delivery_to(row)
+        )
 
     assert not raised.value.non_retryable
     delay = raised.value.next_retry_delay
@@ -140,7 +151,11 @@ async def test_408_429_and_5xx_are_retried_honouring_retry_after(
 
 
 async def test_a_network_error_is_retried(
-    settings: Settings, sessions: SessionFactory, http: httpx.AsyncClient, subs: Subscriptions
+    settings: Settings,
+    sessions: SessionFactory,
+    transactions: Transactions,
+    http: httpx.AsyncClient,
+    subs: Subscriptions,
 ) -> None:
     with socket.socket() as closed:  # a port nobody listens on
         closed.bind(("127.0.0.1", 0))
@@ -148,7 +163,9 @@ async def test_a_network_error_is_retried(
     row = await subs.add(f"http://127.0.0.1:{port}/gone-away")
 
     with pytest.raises(ApplicationError) as raised:
-        await attempt_at(T0).run(activities(settings, sessions, http).deliver, delivery_to(row))
+        await attempt_at(T0).run(
+            activities(settings, sessions, transactions, http).deliver, delivery_to(row)
+        )
 
     assert not raised.value.non_retryable
     [attempt] = await subs.attempts(row.webhook_id)
@@ -159,6 +176,7 @@ async def test_a_network_error_is_retried(
 async def test_a_stalled_subscriber_times_out_and_is_retried(
     settings: Settings,
     sessions: SessionFactory,
+    transactions: Transactions,
     http: httpx.AsyncClient,
     subs: Subscriptions,
     sink: tuple[SubscriberSink, str],
@@ -168,7 +186,9 @@ async def test_a_stalled_subscriber_times_out_and_is_retried(
     receiver.stall("/slow")
 
     with pytest.raises(ApplicationError) as raised:
-        await attempt_at(T0).run(activities(settings, sessions, http).deliver, delivery_to(row))
+        await attempt_at(T0).run(
+            activities(settings, sessions, transactions, http).deliver, delivery_to(row)
+        )
 
     assert not raised.value.non_retryable
     [attempt] = await subs.attempts(row.webhook_id)
@@ -180,6 +200,7 @@ async def test_a_stalled_subscriber_times_out_and_is_retried(
 async def test_other_4xx_and_redirects_are_final(
     settings: Settings,
     sessions: SessionFactory,
+    transactions: Transactions,
     http: httpx.AsyncClient,
     subs: Subscriptions,
     sink: tuple[SubscriberSink, str],
@@ -190,7 +211,9 @@ async def test_other_4xx_and_redirects_are_final(
     receiver.respond("/picky", status, body="x" * (3 * RESPONSE_EXCERPT_BYTES))
 
     with pytest.raises(ApplicationError) as raised:
-        await attempt_at(T0).run(activities(settings, sessions, http).deliver, delivery_to(row))
+        await attempt_at(T0).run(
+            activities(settings, sessions, transactions, http).deliver, delivery_to(row)
+        )
 
     assert raised.value.non_retryable
     assert (await subs.get(row.webhook_id)).status == "ENABLED"
@@ -202,6 +225,7 @@ async def test_other_4xx_and_redirects_are_final(
 async def test_410_disables_the_subscription_and_later_deliveries_are_skipped(
     settings: Settings,
     sessions: SessionFactory,
+    transactions: Transactions,
     http: httpx.AsyncClient,
     subs: Subscriptions,
     sink: tuple[SubscriberSink, str],
@@ -209,7 +233,7 @@ async def test_410_disables_the_subscription_and_later_deliveries_are_skipped(
     receiver, _ = sink
     row = await endpoint(subs, sink, "/gone")
     receiver.respond("/gone", 410)
-    deliver = activities(settings, sessions, http).deliver
+    deliver = activities(settings, sessions, transactions, http).deliver
 
     with pytest.raises(ApplicationError) as raised:
         await attempt_at(T0).run(deliver, delivery_to(row))
@@ -227,6 +251,7 @@ async def test_410_disables_the_subscription_and_later_deliveries_are_skipped(
 async def test_failing_for_the_whole_disable_period_disables_and_a_success_resets_it(
     settings: Settings,
     sessions: SessionFactory,
+    transactions: Transactions,
     http: httpx.AsyncClient,
     subs: Subscriptions,
     sink: tuple[SubscriberSink, str],
@@ -234,7 +259,7 @@ async def test_failing_for_the_whole_disable_period_disables_and_a_success_reset
     receiver, _ = sink
     row = await endpoint(subs, sink, "/flaky")
     deliver = activities(
-        settings, sessions, http, subscription_disable_after=timedelta(hours=1)
+        settings, sessions, transactions, http, subscription_disable_after=timedelta(hours=1)
     ).deliver
 
     async def attempt(at: datetime, status: int) -> None:
@@ -261,6 +286,7 @@ async def test_failing_for_the_whole_disable_period_disables_and_a_success_reset
 async def test_a_private_target_is_refused_at_delivery_time(
     settings: Settings,
     sessions: SessionFactory,
+    transactions: Transactions,
     http: httpx.AsyncClient,
     subs: Subscriptions,
     sink: tuple[SubscriberSink, str],
@@ -275,7 +301,7 @@ async def test_a_private_target_is_refused_at_delivery_time(
         assert stored is not None
         stored.url = base_url.replace("127.0.0.1", host) + "/internal"
         await session.commit()
-    strict = activities(settings, sessions, http, allow_private_targets=False)
+    strict = activities(settings, sessions, transactions, http, allow_private_targets=False)
 
     with pytest.raises(ApplicationError) as raised:
         await attempt_at(T0).run(strict.deliver, delivery_to(row))
@@ -287,7 +313,11 @@ async def test_a_private_target_is_refused_at_delivery_time(
 
 
 async def test_targets_are_the_enabled_subscriptions_that_want_the_event(
-    settings: Settings, sessions: SessionFactory, http: httpx.AsyncClient, subs: Subscriptions
+    settings: Settings,
+    sessions: SessionFactory,
+    transactions: Transactions,
+    http: httpx.AsyncClient,
+    subs: Subscriptions,
 ) -> None:
     url = "https://hooks.example.com/in"
     everything = await subs.add(url, ["*"])
@@ -295,7 +325,7 @@ async def test_targets_are_the_enabled_subscriptions_that_want_the_event(
     other = await subs.add(url, ["contract.countersigned"])
     disabled = await subs.add(url, ["*"], status="DISABLED")
     deleted = await subs.add(url, ["*"], deleted_at=T0)
-    lister = activities(settings, sessions, http).list_targets
+    lister = activities(settings, sessions, transactions, http).list_targets
 
     found = await ActivityEnvironment().run(lister, TargetQuery(event_type="contract.signed"))
 
