@@ -8,13 +8,14 @@ target, a subscription disabled by this attempt).
 """
 
 import asyncio
+import functools
 import random
 from datetime import datetime
 from typing import Literal
 
 import httpx
-from sqlalchemy import Connection
-from sqlmodel import col, select
+from sqlalchemy import Connection, select
+from sqlmodel import col
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
@@ -64,22 +65,9 @@ class DeliveryActivities:
         return bool(await self._targets(query.event_type))
 
     async def _targets(self, event_type: str) -> list[DeliveryTarget]:
-        async with self._sessions() as session:
-            rows = await session.exec(
-                select(Subscription)
-                .where(col(Subscription.status) == ENABLED)
-                .where(col(Subscription.deleted_at).is_(None))
-                .order_by(col(Subscription.webhook_id))
-            )
-            return [
-                DeliveryTarget(
-                    webhook_id=row.webhook_id,
-                    max_attempts=row.max_attempts,
-                    timeout_ms=row.timeout_ms,
-                )
-                for row in rows
-                if subscribes_to(row.events, event_type)
-            ]
+        """Asked on every status change: one read in one hop (`core.transactions`), not a
+        session's round trips through the worker's busy event loop."""
+        return await self._transactions.run(functools.partial(_enabled_targets, event_type))
 
     @activity.defn(name="deliver")
     async def deliver(self, delivery: Delivery) -> DeliveryOutcome:
@@ -153,3 +141,22 @@ class DeliveryActivities:
             outcome=outcome,
             detail=detail,
         )
+
+
+def _enabled_targets(event_type: str, connection: Connection) -> list[DeliveryTarget]:
+    rows = connection.execute(
+        select(
+            col(Subscription.webhook_id),
+            col(Subscription.events),
+            col(Subscription.max_attempts),
+            col(Subscription.timeout_ms),
+        )
+        .where(col(Subscription.status) == ENABLED)
+        .where(col(Subscription.deleted_at).is_(None))
+        .order_by(col(Subscription.webhook_id))
+    )
+    return [
+        DeliveryTarget(webhook_id=webhook_id, max_attempts=attempts, timeout_ms=timeout)
+        for webhook_id, events, attempts, timeout in rows
+        if subscribes_to(events, event_type)
+    ]
