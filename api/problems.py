@@ -67,6 +67,10 @@ def problem_response(
     return JSONResponse(body, status_code=status, headers=headers, media_type=PROBLEM_JSON)
 
 
+def render(problem: Problem) -> JSONResponse:
+    return problem_response(problem.status, problem.detail, problem.headers, **problem.extra)
+
+
 def problem_schema(description: str) -> dict[str, Any]:
     """For `responses=` in route declarations, so /docs lists every error."""
     return {
@@ -78,7 +82,7 @@ def problem_schema(description: str) -> dict[str, Any]:
 def install(app: FastAPI) -> None:
     async def on_problem(_: Request, error: Exception) -> JSONResponse:
         assert isinstance(error, Problem)
-        return problem_response(error.status, error.detail, error.headers, **error.extra)
+        return render(error)
 
     async def on_http(_: Request, error: Exception) -> JSONResponse:
         assert isinstance(error, StarletteHTTPException)

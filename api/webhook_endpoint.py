@@ -25,7 +25,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api.ingress import Ingress, Received
 from api.metrics import ApiMetrics
-from api.problems import Problem, problem_response
+from api.problems import Problem, render
 from api.relay import Relay
 from core.db import utcnow
 from core.settings import Settings
@@ -92,7 +92,7 @@ async def answer(state: State, adapter: VendorAdapter, scope: Scope, receive: Re
     try:
         accepted = await ingress.receive(adapter, received)
     except Problem as problem:
-        refusal = problem_response(problem.status, problem.detail, problem.headers, **problem.extra)
+        refusal = render(problem)
         return Answer(refusal.status_code, bytes(refusal.body), refusal.raw_headers)
     if not accepted.duplicate:
         relay: Relay = state.relay
