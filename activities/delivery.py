@@ -14,11 +14,11 @@ from datetime import datetime
 from typing import Literal
 
 import httpx
-from sqlalchemy import Connection, select
-from sqlmodel import col
+from sqlalchemy import Connection
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities.subscribers import enabled_targets
 from core.db import SessionFactory
 from core.delivery_log import ENABLED, note_health, record_attempt, store_message
 from core.models import OutboundMessage, Subscription
@@ -29,7 +29,6 @@ from core.outbound import (
     Verdict,
     retry_delay,
     send,
-    subscribes_to,
 )
 from core.settings import Settings
 from core.transactions import Transactions
@@ -67,7 +66,7 @@ class DeliveryActivities:
     async def _targets(self, event_type: str) -> list[DeliveryTarget]:
         """Asked on every status change: one read in one hop (`core.transactions`), not a
         session's round trips through the worker's busy event loop."""
-        return await self._transactions.run(functools.partial(_enabled_targets, event_type))
+        return await self._transactions.run(functools.partial(enabled_targets, event_type))
 
     @activity.defn(name="deliver")
     async def deliver(self, delivery: Delivery) -> DeliveryOutcome:
@@ -141,22 +140,3 @@ class DeliveryActivities:
             outcome=outcome,
             detail=detail,
         )
-
-
-def _enabled_targets(event_type: str, connection: Connection) -> list[DeliveryTarget]:
-    rows = connection.execute(
-        select(
-            col(Subscription.webhook_id),
-            col(Subscription.events),
-            col(Subscription.max_attempts),
-            col(Subscription.timeout_ms),
-        )
-        .where(col(Subscription.status) == ENABLED)
-        .where(col(Subscription.deleted_at).is_(None))
-        .order_by(col(Subscription.webhook_id))
-    )
-    return [
-        DeliveryTarget(webhook_id=webhook_id, max_attempts=attempts, timeout_ms=timeout)
-        for webhook_id, events, attempts, timeout in rows
-        if subscribes_to(events, event_type)
-    ]

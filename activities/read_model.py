@@ -1,4 +1,5 @@
-"""Writes the `contracts` read model and the full timeline, from the workflow.
+"""Writes the `contracts` read model and the full timeline, from the workflow, and says which
+of the status changes written a subscription wants.
 
 One transaction in one hop (`core.transactions`): through aiosqlite every statement went to
 its thread and back through the worker's busy event loop while the transaction held SQLite's
@@ -13,6 +14,7 @@ from sqlalchemy import Connection
 from sqlmodel import SQLModel
 from temporalio import activity
 
+from activities.subscribers import wanted_event_types
 from core.models import Contract, TimelineRow
 from core.transactions import Transactions
 from core.upsert import insert_for
@@ -39,16 +41,17 @@ class ReadModelActivities:
         self._transactions = transactions
 
     @activity.defn(name="write_read_model")
-    async def write(self, update: ReadModelUpdate) -> None:
+    async def write(self, update: ReadModelUpdate) -> list[str]:
         """Idempotent: an older revision never overwrites a newer one; entries are keyed.
+        Returns those of `update.event_types` that an enabled subscription wants.
 
         Shielded: when the activity is cancelled (a worker shutting down) its transaction
         still ends, committed or rolled back. Cut off mid-way it would stay open, and on SQLite
         an open write transaction keeps every other writer of the file waiting."""
-        await asyncio.shield(self._transactions.run(functools.partial(_write_rows, update)))
+        return await asyncio.shield(self._transactions.run(functools.partial(_write_rows, update)))
 
 
-def _write_rows(update: ReadModelUpdate, connection: Connection) -> None:
+def _write_rows(update: ReadModelUpdate, connection: Connection) -> list[str]:
     values = _fit(Contract, {name: getattr(update, name) for name in _SUMMARY})
     values["parties"] = [party.model_dump(mode="json") for party in update.parties]
     insert = insert_for(connection, Contract).values(contract_id=update.contract_id, **values)
@@ -71,6 +74,7 @@ def _write_rows(update: ReadModelUpdate, connection: Connection) -> None:
         connection.execute(
             insert_for(connection, TimelineRow).values(rows).on_conflict_do_nothing()
         )
+    return wanted_event_types(update.event_types, connection)
 
 
 def _fit(table: type[SQLModel], values: dict[str, Any]) -> dict[str, Any]:

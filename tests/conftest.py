@@ -22,7 +22,9 @@ from temporalio.testing import WorkflowEnvironment
 from core.db import SessionFactory, async_url, open_database
 from core.settings import Settings
 from core.transactions import Transactions
+from tests.outbound import Subscriptions, running_sink
 from tests.support import binary, register_search_attributes
+from tools.subscriber_sink import SubscriberSink
 from worker import outbound_http
 
 
@@ -98,6 +100,19 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
         CONTRACTSYNC_API_KEYS="test-key",
         ALLOW_PRIVATE_TARGETS=True,
     )
+
+
+@pytest_asyncio.fixture
+async def subs(sessions: SessionFactory) -> AsyncIterator[Subscriptions]:
+    made = Subscriptions(sessions)
+    yield made
+    await made.remove_all()
+
+
+@pytest_asyncio.fixture
+async def sink() -> AsyncIterator[tuple[SubscriberSink, str]]:
+    async with running_sink() as running:
+        yield running
 
 
 _exit_status: dict[str, int] = {}

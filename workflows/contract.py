@@ -209,26 +209,35 @@ class ContractLifecycle:
                 f"{self._state.status.value}: {self._state.vendor} contract "
                 f"{self._state.external_id}"
             )
-        await self._write_read_model()
+        wanted = await self._write_read_model(
+            event_types=[result.status.event_type for _, result in changes if result.status]
+        )
         for event, result in changes:
-            await self._on_status_change(event, result)
+            await self._on_status_change(event, result, wanted)
         if self._state.terminal and not was_terminal:
             await self._on_terminal()
 
-    async def _on_status_change(self, event: ContractEvent, result: Result) -> None:
+    async def _on_status_change(
+        self, event: ContractEvent, result: Result, wanted: list[str] | None
+    ) -> None:
         """Hands `contract.<status>` to an EventDelivery child that is abandoned, not awaited:
-        subscribers never hold the contract up, nor its continue-as-new or completion."""
+        subscribers never hold the contract up, nor its continue-as-new or completion.
+
+        `wanted`: the event types a subscription wants, as the read-model write found them;
+        None where that write did not ask (histories recorded before it did)."""
         # Histories recorded before outbound delivery existed replay without the child.
         if result.status is None or not workflow.patched("outbound-delivery"):
             return
+        event_type = result.status.event_type
         # Histories from before the guard started a child for every change.
-        if workflow.patched("outbound-delivery-guard") and not await has_subscribers(
-            result.status.event_type
-        ):
-            return
+        if workflow.patched("outbound-delivery-guard"):
+            if wanted is None:  # histories from before the write asked: a lookup of its own
+                wanted = [event_type] if await has_subscribers(event_type) else []
+            if event_type not in wanted:
+                return
         change = ContractChange(
             event_id=event.event_id,
-            event_type=result.status.event_type,
+            event_type=event_type,
             contract_id=self._state.contract_id,
             vendor=self._state.vendor,
             external_id=self._state.external_id,
@@ -373,11 +382,18 @@ class ContractLifecycle:
             await self._crm
             self._crm = None
 
-    async def _write_read_model(self, finished: bool = False) -> None:
+    async def _write_read_model(
+        self, finished: bool = False, event_types: list[str] | None = None
+    ) -> list[str] | None:
+        """Writes what changed; returns those of `event_types` (status changes just applied)
+        that a subscription wants, or None when the write was not asked (nothing to write,
+        or a history recorded before the write answered it)."""
         state = self._state
         unwritten = state.events_recorded - self._written_seq
         if unwritten <= 0 and not finished:
-            return
+            return None
+        # Histories recorded before: a local activity per status change asked instead.
+        asks = bool(event_types) and workflow.patched("read-model-asks-subscribers")
         first_kept = state.events_recorded - len(state.timeline) + 1
         entries = [
             NumberedEntry(seq=first_kept + index, entry=entry)
@@ -400,6 +416,7 @@ class ContractLifecycle:
             last_event_at=state.last_event_at,
             next_poll_at=state.next_poll_at,
             entries=entries,
+            event_types=event_types if asks and event_types else [],
         )
         # Inside the workflow task that applied the events: no activity task to schedule,
         # dispatch and complete through the server, so a change is readable sooner and each
@@ -410,13 +427,15 @@ class ContractLifecycle:
             if workflow.patched("read-model-local")
             else workflow.execute_activity
         )
-        await execute(
+        # No result type: histories from before the write answered hold null as its result.
+        wanted = await execute(
             "write_read_model",
             update,
             start_to_close_timeout=timedelta(seconds=30),
             retry_policy=STORE_RETRY,
         )
         self._written_seq = state.events_recorded
+        return [str(kind) for kind in wanted] if asks else None
 
     def _should_continue_as_new(self) -> bool:
         return (

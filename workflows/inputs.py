@@ -55,6 +55,9 @@ class ReadModelUpdate(BaseModel):
     last_event_at: datetime | None = None
     next_poll_at: datetime | None = None
     entries: list[NumberedEntry] = Field(default_factory=list)
+    # The status changes this update applied (`contract.signed`, ...): the write answers
+    # which of them a subscription wants, in the same hop.
+    event_types: list[str] = Field(default_factory=list)
 
 
 class PollRequest(BaseModel):

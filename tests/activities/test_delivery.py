@@ -5,13 +5,11 @@ import contextlib
 import dataclasses
 import socket
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
-import pytest_asyncio
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
@@ -21,24 +19,11 @@ from core.models import Subscription
 from core.outbound import RESPONSE_EXCERPT_BYTES, message_id_for
 from core.settings import Settings
 from core.transactions import Transactions
-from tests.outbound import Subscriptions, running_sink
+from tests.outbound import Subscriptions
 from tools.subscriber_sink import SubscriberSink
 from workflows.inputs import Delivery, TargetQuery
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
-
-
-@pytest_asyncio.fixture
-async def subs(sessions: SessionFactory) -> AsyncIterator[Subscriptions]:
-    made = Subscriptions(sessions)
-    yield made
-    await made.remove_all()
-
-
-@pytest_asyncio.fixture
-async def sink() -> AsyncIterator[tuple[SubscriberSink, str]]:
-    async with running_sink() as running:
-        yield running
 
 
 def activities(

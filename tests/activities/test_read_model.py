@@ -4,6 +4,7 @@ column's width, and NUL in text)."""
 
 import uuid
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlmodel import select
 
@@ -12,6 +13,7 @@ from core.db import SessionFactory
 from core.events import TimelineEntry
 from core.models import Contract, TimelineRow
 from core.transactions import Transactions
+from tests.outbound import Subscriptions
 from workflows.inputs import NumberedEntry, ReadModelUpdate
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
@@ -59,3 +61,39 @@ async def test_long_or_nul_text_is_fitted_to_its_column(
     assert contract is not None
     assert contract.vendor_status == "S" * 128
     assert (row.event_id, row.vendor_event, row.note) == (event_id, "E" + "e" * 127, "n" * 500)
+
+
+def summary(**fields: Any) -> ReadModelUpdate:
+    contract_id = f"vlens:{uuid.uuid4()}"
+    return ReadModelUpdate(
+        contract_id=contract_id,
+        vendor="vlens",
+        external_id=contract_id.partition(":")[2],
+        workflow_id=f"contract-{contract_id.replace(':', '-')}",
+        revision=2,
+        status="SIGNED",
+        updated_at=NOW,
+        **fields,
+    )
+
+
+async def test_the_write_answers_which_status_changes_a_subscription_wants(
+    transactions: Transactions, subs: Subscriptions
+) -> None:
+    """The contract's workflow asks with its read-model write (one hop), not on its own."""
+    url = "https://hooks.example.com/in"
+    await subs.add(url, ["contract.signed", "contract.declined"])
+    await subs.add(url, ["*"], status="DISABLED")
+    await subs.add(url, ["*"], deleted_at=NOW)
+    write = ReadModelActivities(transactions).write
+    asked = ["contract.viewed", "contract.declined", "contract.signed", "contract.declined"]
+
+    assert await write(summary(event_types=asked)) == ["contract.declined", "contract.signed"]
+    assert await write(summary()) == []
+
+    await subs.add(url, ["*"])
+    assert await write(summary(event_types=asked)) == [
+        "contract.viewed",
+        "contract.declined",
+        "contract.signed",
+    ]

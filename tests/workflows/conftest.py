@@ -1,4 +1,8 @@
-"""A worker per test on its own time-skipping server, and a way to send it contract events."""
+"""A worker per test on its own time-skipping server, and a way to send it contract events.
+
+The worker runs the workflows under Temporal's strict sandbox, which the production worker
+leaves out for speed (worker.WORKFLOW_RUNNER): a clock read, a random draw or I/O in workflow
+code fails these tests."""
 
 from collections.abc import AsyncIterator
 
@@ -12,7 +16,7 @@ from core.db import SessionFactory
 from core.events import ContractEvent, ContractView
 from core.settings import Settings
 from core.transactions import Transactions
-from worker import Deps, build_worker
+from worker import STRICT_SANDBOX, Deps, build_worker
 from workflows.client import lifecycle_config, signal_with_start
 from workflows.contract import ContractLifecycle
 from workflows.inputs import LifecycleConfig
@@ -27,7 +31,9 @@ async def worker(
     http: httpx.AsyncClient,
 ) -> AsyncIterator[Worker]:
     async with build_worker(
-        time_env.client, Deps(settings, sessions, transactions, http)
+        time_env.client,
+        Deps(settings, sessions, transactions, http),
+        workflow_runner=STRICT_SANDBOX,
     ) as running:
         yield running
 

@@ -23,10 +23,10 @@ from core.db import SessionFactory
 from core.events import ContractEvent, ContractView
 from core.settings import Settings
 from core.transactions import Transactions
-from tests.outbound import Subscriptions, running_sink
+from tests.outbound import Subscriptions
 from tests.support import make_event
 from tools.subscriber_sink import SubscriberSink
-from worker import Deps, build_worker
+from worker import STRICT_SANDBOX, Deps, build_worker
 from workflows.client import signal_with_start
 from workflows.contract import ContractLifecycle
 from workflows.delivery import EventDelivery, delivery_workflow_id
@@ -57,24 +57,13 @@ async def run_worker(
     @asynccontextmanager
     async def running(settings: Settings) -> AsyncIterator[Worker]:
         async with build_worker(
-            time_env.client, Deps(settings, sessions, transactions, http)
+            time_env.client,
+            Deps(settings, sessions, transactions, http),
+            workflow_runner=STRICT_SANDBOX,
         ) as worker:
             yield worker
 
     return running
-
-
-@pytest_asyncio.fixture
-async def subs(sessions: SessionFactory) -> AsyncIterator[Subscriptions]:
-    made = Subscriptions(sessions)
-    yield made
-    await made.remove_all()
-
-
-@pytest_asyncio.fixture
-async def sink() -> AsyncIterator[tuple[SubscriberSink, str]]:
-    async with running_sink() as running:
-        yield running
 
 
 async def endpoint(

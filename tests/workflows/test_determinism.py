@@ -1,8 +1,8 @@
 """Workflow code may not read the clock, draw randomness or do I/O.
 
-The worker passes the `workflows` package through Temporal's sandbox (worker.WORKFLOW_RUNNER),
-so the sandbox no longer stops such calls there at run time. This check stands in for it,
-beside the replay tests (which run under the strict sandbox)."""
+The production worker runs workflows outside Temporal's sandbox (worker.WORKFLOW_RUNNER), so
+nothing stops such calls there at run time. This check stands in for it, beside the workflow
+and replay tests, which run under the strict sandbox."""
 
 import ast
 from pathlib import Path
