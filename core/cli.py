@@ -150,8 +150,8 @@ def chaos(
         typer.Option(
             "--scenario",
             "-s",
-            help="worker-kill, temporal-restart, database-outage, subscriber-down, crm-flaky, "
-            "fuzz; repeat for several; all when omitted",
+            help="worker-kill, api-kill, temporal-restart, database-outage, subscriber-down, "
+            "crm-flaky, fuzz; repeat for several; all when omitted",
         ),
     ] = None,
     contracts: Annotated[int, typer.Option(help="contracts per vendor in each burst")] = 24,

@@ -13,22 +13,23 @@ from tools.chaos.scenarios import Timings
 pytestmark = pytest.mark.e2e
 
 
-async def test_a_toy_burst_through_a_database_outage_loses_nothing(tmp_path: Path) -> None:
+@pytest.mark.parametrize("scenario", ["database-outage", "api-kill"])
+async def test_a_toy_burst_through_a_fault_loses_nothing(tmp_path: Path, scenario: str) -> None:
     lines: list[str] = []
     options = Options(
         data_dir=tmp_path,
         contracts=1,
         settle_timeout=60,
-        timings=Timings(database_down=1.0),
+        timings=Timings(database_down=1.0, api_down=1.0),
     )
 
-    [outcome] = await run_scenarios(["database-outage"], options, echo=lines.append)
+    [outcome] = await run_scenarios([scenario], options, echo=lines.append)
 
     assert outcome.passed, "\n".join(lines)
     assert outcome.sent == outcome.acked > 0
     assert outcome.applied > 0
     assert (outcome.lost, outcome.duplicates) == (0, 0)
-    assert lines[0].startswith("PASS  database-outage")
+    assert lines[0].startswith(f"PASS  {scenario}")
 
 
 async def test_an_unknown_scenario_is_refused_before_anything_starts(tmp_path: Path) -> None:

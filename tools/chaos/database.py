@@ -16,11 +16,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from sqlalchemy import text
+from sqlalchemy import func, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
+from sqlmodel import col, select
 
-from core.db import async_url
+from core.db import async_url, open_database
+from core.models import StoredEvent
 
 LOCK_WAIT = 30.0  # seconds the lock may wait for a writer already in a transaction
 
@@ -134,3 +136,10 @@ def _pg_ctlcluster(version: str, cluster: str, action: str) -> None:
         capture_output=True,
         check=True,
     )
+
+
+async def unrelayed_events(url: str) -> int:
+    """Stored events not yet marked as handed over to their workflow."""
+    async with open_database(url, migrate=False) as sessions, sessions() as session:
+        unmarked = select(func.count()).where(col(StoredEvent.relayed_at).is_(None))
+        return (await session.exec(unmarked)).one()

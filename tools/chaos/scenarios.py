@@ -7,7 +7,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from tools.chaos.checks import expected_statuses, read_contracts
-from tools.chaos.traffic import Burst
+from tools.chaos.database import unrelayed_events
+from tools.chaos.traffic import NO_ANSWER, Burst
 from tools.chaos.world import SINK_PATH, World
 
 STRIKE_AT = 0.3  # share of the burst acknowledged when a mid-burst fault strikes
@@ -21,6 +22,7 @@ class Timings:
     until every event of the burst has been applied and then this much longer."""
 
     worker_down: float = 3.0
+    api_down: float = 3.0
     temporal_down: float = 5.0
     database_down: float = 10.0
     subscriber_down_after: float = 5.0
@@ -59,6 +61,27 @@ async def kill_worker(world: World, burst: Burst, timings: Timings) -> str:
     during = " during a delivery" if held else ""
     later = f"{timings.worker_down:.0f} s later"
     return f"worker SIGKILLed{during} at {at} of the burst, a new one {later}"
+
+
+async def kill_api(world: World, burst: Burst, timings: Timings) -> str:
+    """The one API process dies with webhooks in flight and events stored but not yet handed
+    over (or not yet marked so): the vendors retry what got no answer, and the new process's
+    relay sweep hands over what its predecessor had claimed once their leases run out."""
+    await burst.reached(STRIKE_AT)
+    at = _at(burst)
+    stack = world.stack
+    port, api = next(iter(stack.apis.items()))
+    before = burst.answers[NO_ANSWER]
+    await asyncio.to_thread(stack.kill, api)
+    unmarked = await unrelayed_events(world.database.url)
+    await asyncio.sleep(timings.api_down)
+    await asyncio.to_thread(stack.start_api, port)
+    unanswered = burst.answers[NO_ANSWER] - before
+    return (
+        f"API SIGKILLed at {at} of the burst with {unmarked} stored events not marked handed "
+        f"over, a new one on the same port {timings.api_down:.0f} s later; {unanswered} "
+        "requests got no answer meanwhile"
+    )
 
 
 async def kill_temporal(world: World, burst: Burst, timings: Timings) -> str:
@@ -142,6 +165,13 @@ FAULTS = (
         kill_worker,
         "a worker dying mid-activity loses nothing: Temporal retries its workflow tasks and "
         "activities on the next worker, and no event or CRM write is applied twice",
+    ),
+    FaultScenario(
+        "api-kill",
+        kill_api,
+        "an API process dying loses nothing it acknowledged: every ack follows a commit, and "
+        "what it had not handed to Temporal is swept up by the next one; the webhooks it "
+        "never answered are retried by their vendors and land once",
     ),
     FaultScenario(
         "temporal-restart",
