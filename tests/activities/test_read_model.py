@@ -19,22 +19,27 @@ from workflows.inputs import NumberedEntry, ReadModelUpdate
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
 
+def summary(**fields: Any) -> ReadModelUpdate:
+    """A new contract's update: revision 2, SIGNED, at NOW, unless `fields` say otherwise."""
+    contract_id = f"vlens:{uuid.uuid4()}"
+    return ReadModelUpdate(
+        contract_id=contract_id,
+        vendor="vlens",
+        external_id=contract_id.partition(":")[2],
+        workflow_id=f"contract-{contract_id.replace(':', '-')}",
+        **({"revision": 2, "status": "SIGNED", "updated_at": NOW} | fields),
+    )
+
+
 async def test_long_or_nul_text_is_fitted_to_its_column(
     sessions: SessionFactory, transactions: Transactions
 ) -> None:
     """Found by the fault suite: a vendor event name longer than 128 characters stopped the
     contract's workflow on PostgreSQL."""
-    contract_id = f"vlens:{uuid.uuid4()}"
     event_id = f"evt_{uuid.uuid4().hex}"
-    update = ReadModelUpdate(
-        contract_id=contract_id,
-        vendor="vlens",
-        external_id=contract_id.partition(":")[2],
-        workflow_id=f"contract-{contract_id.replace(':', '-')}",
-        revision=2,
+    update = summary(
         status="APPROVED",
         vendor_status="S" * 200 + "\x00",
-        updated_at=NOW,
         entries=[
             NumberedEntry(
                 seq=1,
@@ -50,6 +55,7 @@ async def test_long_or_nul_text_is_fitted_to_its_column(
             )
         ],
     )
+    contract_id = update.contract_id
 
     await ReadModelActivities(transactions).write(update)
 
@@ -61,20 +67,6 @@ async def test_long_or_nul_text_is_fitted_to_its_column(
     assert contract is not None
     assert contract.vendor_status == "S" * 128
     assert (row.event_id, row.vendor_event, row.note) == (event_id, "E" + "e" * 127, "n" * 500)
-
-
-def summary(**fields: Any) -> ReadModelUpdate:
-    contract_id = f"vlens:{uuid.uuid4()}"
-    return ReadModelUpdate(
-        contract_id=contract_id,
-        vendor="vlens",
-        external_id=contract_id.partition(":")[2],
-        workflow_id=f"contract-{contract_id.replace(':', '-')}",
-        revision=2,
-        status="SIGNED",
-        updated_at=NOW,
-        **fields,
-    )
 
 
 async def test_the_write_answers_which_status_changes_a_subscription_wants(
