@@ -25,4 +25,5 @@ def test_every_section_runs_and_the_doc_keeps_its_analysis(tmp_path: Path) -> No
     assert written.startswith("# Benchmarks\n\nintro\n\n")
     assert written.endswith("\n\n## Analysis\n\nmine\n")
     assert "old" not in written
+    assert "the worker's workflow tasks (SDK metrics" in written  # where end to end waits
     assert re.search(r"Measured \d{4}-\d\d-\d\d", written)

@@ -20,8 +20,9 @@ from tools.bench.load import run_probe
 from tools.bench.noop import noop_worker, visibility_floor
 from tools.bench.probe import ProbeResult
 from tools.bench.stacks import fresh_stack
+from tools.bench.task_times import TaskTimes, read_task_times
 from tools.simulators import send
-from tools.stack import API_KEY, Stack
+from tools.stack import API_KEY, Stack, free_port
 
 WARMUP_TIMEOUT = 60.0
 SETTLE = 1.0
@@ -33,6 +34,7 @@ class E2eRun:
     result: ProbeResult
     floor: list[float]  # seconds, signal-with-start -> visible to a query, no-op workflow
     cpu: CpuShare  # while the webhooks were sent and polled
+    tasks: TaskTimes | None  # the worker's workflow tasks in this run, by the SDK's metrics
 
 
 async def measure_e2e(config: BenchConfig, rates: list[float]) -> list[E2eRun]:
@@ -40,9 +42,11 @@ async def measure_e2e(config: BenchConfig, rates: list[float]) -> list[E2eRun]:
     for rate in rates:
         for run in range(config.runs):
             workdir = config.workdir / f"e2e-{rate:g}-{run}"
-            async with fresh_stack(workdir, config.database_url) as stack:
+            metrics = f"127.0.0.1:{free_port()}"
+            worker_env = {"WORKER_METRICS_ADDRESS": metrics}
+            async with fresh_stack(workdir, config.database_url, worker_env) as stack:
                 await _warm_up(stack)
-                runs.append(await _one_run(config, stack, rate, run))
+                runs.append(await _one_run(config, stack, rate, run, metrics))
     return runs
 
 
@@ -63,7 +67,9 @@ async def _warm_up(stack: Stack) -> None:
     raise RuntimeError("the warm-up contract never became visible")
 
 
-async def _one_run(config: BenchConfig, stack: Stack, rate: float, run: int) -> E2eRun:
+async def _one_run(
+    config: BenchConfig, stack: Stack, rate: float, run: int, metrics: str
+) -> E2eRun:
     needed = math.ceil(rate * config.e2e_seconds)
     contracts = 1
     while True:
@@ -109,4 +115,5 @@ async def _one_run(config: BenchConfig, stack: Stack, rate: float, run: int) -> 
         ),
         workdir,
     )
-    return E2eRun(rate, probed, floor, meter.read())
+    cpu = meter.read()
+    return E2eRun(rate, probed, floor, cpu, await read_task_times(metrics))

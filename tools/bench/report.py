@@ -78,6 +78,14 @@ class Report:
                 f"runs, {e2e.missing} never visible within the timeout (counted as not met); "
                 f"their acks took p50 {e2e.ack.p50:.1f} ms, p99 {e2e.ack.p99:.1f} ms"
             )
+            if e2e.tasks is not None:
+                t = e2e.tasks
+                notes.append(
+                    f"end to end at {e2e.rate:g}/s, the worker's workflow tasks (SDK metrics, "
+                    f"{t.tasks:,} tasks): waited {t.waited:.0f} ms in the server to be picked "
+                    f"up, {t.worked:.0f} ms in the worker, {t.accepted:.0f} ms for the server "
+                    "to accept the completion (means)"
+                )
         if self.pipeline and self.pipeline.incomplete:
             notes.append(f"pipeline: {self.pipeline.incomplete} runs hit the timeout")
         if self.scale:

@@ -11,6 +11,7 @@ from tools.bench.loadgen import LoadResult
 from tools.bench.pipeline import PipelineRun
 from tools.bench.scale import Sample, ScaleRun
 from tools.bench.stats import median, ms, percentile
+from tools.bench.task_times import TaskTimes, mean_task_times
 
 
 @dataclass(frozen=True)
@@ -80,6 +81,7 @@ class E2eFigures:
     sampled: int  # polled events, all runs
     missing: int  # never visible within the timeout
     cpu: CpuShare
+    tasks: TaskTimes | None  # the worker's workflow tasks, mean of the runs
 
 
 def e2e_figures(runs: list[E2eRun]) -> list[E2eFigures]:
@@ -96,6 +98,7 @@ def e2e_figures(runs: list[E2eRun]) -> list[E2eFigures]:
                 sampled=sum(len(r.result.visible_latencies) + r.result.missing for r in mine),
                 missing=sum(r.result.missing for r in mine),
                 cpu=mean_cpu([r.cpu for r in mine]),
+                tasks=mean_task_times([r.tasks for r in mine]),
             )
         )
     return figures
