@@ -1,8 +1,13 @@
 """A whole ContractSync stack as separate processes on loopback, for the benchmark and the
 fault suite: Temporal dev server (state in a file, so it survives a restart), worker(s) and
 API(s), each of which can be killed and started again.
+
+Ports are chosen free, but nothing reserves them until the server binds them, and other
+processes on the machine (outgoing connections included) can take one in between: a server
+that exits at its first start is started again on new ports.
 """
 
+import contextlib
 import os
 import signal
 import socket
@@ -18,6 +23,7 @@ import httpx
 from core.devstack import temporal_command, wait_for_port
 
 READY = 60.0
+START_ATTEMPTS = 3
 SECRETS = {
     "VLENS_WEBHOOK_TOKEN": "bench-vlens",
     "DOCUMENSO_WEBHOOK_SECRET": "bench-documenso",
@@ -67,7 +73,17 @@ class Stack:
         return f"http://127.0.0.1:{list(self.apis)[index]}"
 
     def start_temporal(self) -> None:
+        """A restart keeps the ports: the worker and the APIs are connected to them."""
         self.data_dir.mkdir(parents=True, exist_ok=True)
+        if self.temporal is None:
+            for _ in range(START_ATTEMPTS - 1):
+                with contextlib.suppress(RuntimeError):  # it exited: a port taken meanwhile
+                    self._start_temporal_here()
+                    return
+                self.temporal_port, self.ui_port = free_port(), free_port()
+        self._start_temporal_here()
+
+    def _start_temporal_here(self) -> None:
         command = temporal_command(self.data_dir, self.temporal_port, self.ui_port)
         self.temporal = self._spawn(command)
         wait_for_port("127.0.0.1", self.temporal_port, self.temporal, READY)
@@ -78,11 +94,22 @@ class Stack:
         return worker
 
     def start_api(self, port: int | None = None) -> str:
-        port = port or free_port()
+        """On `port` (a restart), or on a free one, chosen again if it was taken meanwhile."""
+        if port is None:
+            for _ in range(START_ATTEMPTS - 1):
+                with contextlib.suppress(RuntimeError):  # it exited: its port taken meanwhile
+                    return self._start_api_on(free_port())
+        return self._start_api_on(port or free_port())
+
+    def _start_api_on(self, port: int) -> str:
         env = {"API_PORT": str(port), "API_HOST": "127.0.0.1"}
         api = self._spawn([sys.executable, "-m", "core.cli", "api"], env)
         self.apis[port] = api
-        wait_for_port("127.0.0.1", port, api, READY)
+        try:
+            wait_for_port("127.0.0.1", port, api, READY)
+        except RuntimeError:
+            del self.apis[port]
+            raise
         return f"http://127.0.0.1:{port}"
 
     def kill(self, process: subprocess.Popen[bytes], sig: int = signal.SIGKILL) -> None:

@@ -19,8 +19,6 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from core.db import async_url, is_sqlite
 from tools.stack import Stack, running_stack
 
-START_ATTEMPTS = 3
-
 
 async def _admin(url: str, statement: str) -> None:
     engine = create_async_engine(async_url(url), isolation_level="AUTOCOMMIT")
@@ -63,18 +61,11 @@ async def fresh_stack(
     that may be serving something they call (the vendor status simulator)."""
     _empty(data_dir)
     async with own_database(data_dir, shared_url) as database_url:
-        for attempt in range(1, START_ATTEMPTS + 1):
-            context = running_stack(
-                data_dir, apis=apis, database_url=database_url, extra_env=dict(extra_env or {})
-            )
-            try:
-                stack = await asyncio.to_thread(context.__enter__)
-                break
-            except RuntimeError:
-                # A free port can be taken by another process between choosing and binding
-                # it (other suites run on this machine too); new ports are chosen each time.
-                if attempt == START_ATTEMPTS:
-                    raise
+        # A port taken between choosing and binding it is chosen again by the stack itself.
+        context = running_stack(
+            data_dir, apis=apis, database_url=database_url, extra_env=dict(extra_env or {})
+        )
+        stack = await asyncio.to_thread(context.__enter__)
         try:
             yield stack
         finally:
