@@ -13,10 +13,11 @@ import signal
 import socket
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 import httpx
 
@@ -24,6 +25,7 @@ from core.devstack import temporal_command, wait_for_port
 
 READY = 60.0
 START_ATTEMPTS = 3
+T = TypeVar("T")
 SECRETS = {
     "VLENS_WEBHOOK_TOKEN": "bench-vlens",
     "DOCUMENSO_WEBHOOK_SECRET": "bench-documenso",
@@ -75,13 +77,14 @@ class Stack:
     def start_temporal(self) -> None:
         """A restart keeps the ports: the worker and the APIs are connected to them."""
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        if self.temporal is None:
-            for _ in range(START_ATTEMPTS - 1):
-                with contextlib.suppress(RuntimeError):  # it exited: a port taken meanwhile
-                    self._start_temporal_here()
-                    return
-                self.temporal_port, self.ui_port = free_port(), free_port()
-        self._start_temporal_here()
+        if self.temporal is not None:
+            self._start_temporal_here()
+            return
+
+        def new_ports() -> None:
+            self.temporal_port, self.ui_port = free_port(), free_port()
+
+        _retried(self._start_temporal_here, before_retry=new_ports)
 
     def _start_temporal_here(self) -> None:
         command = temporal_command(self.data_dir, self.temporal_port, self.ui_port)
@@ -95,11 +98,9 @@ class Stack:
 
     def start_api(self, port: int | None = None) -> str:
         """On `port` (a restart), or on a free one, chosen again if it was taken meanwhile."""
-        if port is None:
-            for _ in range(START_ATTEMPTS - 1):
-                with contextlib.suppress(RuntimeError):  # it exited: its port taken meanwhile
-                    return self._start_api_on(free_port())
-        return self._start_api_on(port or free_port())
+        if port is not None:
+            return self._start_api_on(port)
+        return _retried(lambda: self._start_api_on(free_port()))
 
     def _start_api_on(self, port: int) -> str:
         env = {"API_PORT": str(port), "API_HOST": "127.0.0.1"}
@@ -157,6 +158,16 @@ class Stack:
             return subprocess.Popen(  # noqa: S603  (our own commands)
                 command, env=self.env | (env or {}), stdout=log, stderr=subprocess.STDOUT
             )
+
+
+def _retried(start: Callable[[], T], before_retry: Callable[[], None] = lambda: None) -> T:
+    """A first start whose server exited (most likely a port taken since it was chosen) is
+    made again, up to START_ATTEMPTS times, `before_retry` choosing new ports first."""
+    for _ in range(START_ATTEMPTS - 1):
+        with contextlib.suppress(RuntimeError):
+            return start()
+        before_retry()
+    return start()
 
 
 @contextmanager

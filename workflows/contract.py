@@ -8,6 +8,7 @@ places where outbound delivery, CRM reconcile and polling attach are the `_on_*`
 
 import asyncio
 import hashlib
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from urllib.parse import quote
 
@@ -383,7 +384,7 @@ class ContractLifecycle:
             self._crm = None
 
     async def _write_read_model(
-        self, finished: bool = False, event_types: list[str] | None = None
+        self, finished: bool = False, event_types: Sequence[str] = ()
     ) -> list[str] | None:
         """Writes what changed; returns those of `event_types` (status changes just applied)
         that a subscription wants, or None when the write was not asked (nothing to write,
@@ -416,7 +417,7 @@ class ContractLifecycle:
             last_event_at=state.last_event_at,
             next_poll_at=state.next_poll_at,
             entries=entries,
-            event_types=event_types if asks and event_types else [],
+            event_types=list(event_types) if asks else [],
         )
         # Inside the workflow task that applied the events: no activity task to schedule,
         # dispatch and complete through the server, so a change is readable sooner and each
