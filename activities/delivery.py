@@ -80,12 +80,7 @@ class DeliveryActivities:
         if subscription.status != ENABLED:
             return self._outcome(delivery, "skipped", "the subscription is disabled")
 
-        endpoint = Endpoint(
-            url=subscription.url,
-            secret=subscription.secret,
-            custom_headers=subscription.custom_headers,
-            timeout_ms=subscription.timeout_ms,
-        )
+        endpoint = Endpoint.of(subscription, self._settings.sealer())
         result = await send(
             self._http,
             endpoint,

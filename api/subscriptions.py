@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, Field
 
 from core.models import DeliveryAttempt, Subscription
+from core.sealing import is_secret_header
 from core.statuses import EVENT_TYPES
 from core.targets import TargetRefused, parse_url
 
@@ -39,6 +40,23 @@ def _events(value: list[str]) -> list[str]:
     if unknown:
         raise ValueError(f"unknown event types {unknown}; known: {sorted(EVENT_TYPES)} or '*'")
     return list(dict.fromkeys(value))
+
+
+# A credential's value as answers show it; sent back unchanged, it keeps the stored one.
+MASKED = "***"
+
+
+def masked(headers: dict[str, str]) -> dict[str, str]:
+    return {name: MASKED if is_secret_header(name) else value for name, value in headers.items()}
+
+
+def unmasked(given: dict[str, str], stored: dict[str, str]) -> dict[str, str]:
+    """`given` with every value sent back as MASKED replaced by what is stored under that name:
+    a subscription read, edited and written back keeps its credentials."""
+    missing = [name for name, value in given.items() if value == MASKED and name not in stored]
+    if missing:
+        raise ValueError(f"{MASKED} stands for a stored value, and none is stored for {missing}")
+    return {name: stored[name] if value == MASKED else value for name, value in given.items()}
 
 
 def _headers(value: dict[str, str]) -> dict[str, str]:
@@ -102,7 +120,9 @@ class SubscriptionOut(BaseModel):
     url: str
     events: list[str]
     description: str | None
-    custom_headers: dict[str, str]
+    custom_headers: dict[str, str] = Field(
+        description=f"credentials (Authorization, *-Key, *-Token, ...) shown as {MASKED!r}"
+    )
     max_attempts: int
     timeout_ms: int
     status: Status
@@ -113,7 +133,9 @@ class SubscriptionOut(BaseModel):
 
     @classmethod
     def of(cls, row: Subscription) -> "SubscriptionOut":
-        return cls.model_validate(row, from_attributes=True)
+        out = cls.model_validate(row, from_attributes=True)
+        out.custom_headers = masked(row.custom_headers)
+        return out
 
 
 class SubscriptionCreated(SubscriptionOut):

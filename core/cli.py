@@ -67,6 +67,21 @@ def migrate() -> None:
 
 
 @app.command()
+def reseal() -> None:
+    """Seal every subscription's credentials under the first of SECRETS_KEYS (after adding or
+    rotating a key); exits 1, changing nothing, if a stored value cannot be opened."""
+    from core.reseal import reseal_subscriptions
+    from core.sealing import SealError
+
+    try:
+        count = asyncio.run(reseal_subscriptions(get_settings()))
+    except SealError as error:
+        typer.echo(f"reseal: {error}", err=True)
+        raise typer.Exit(1) from error
+    typer.echo(f"resealed the credentials of {count} subscriptions")
+
+
+@app.command()
 def simulate(
     vendor: Annotated[str | None, typer.Option(help="one vendor; all four when omitted")] = None,
     contracts: int = 10,

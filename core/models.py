@@ -3,7 +3,7 @@
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, LargeBinary, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, LargeBinary, Table, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from core.db import UTCDateTime
@@ -109,7 +109,7 @@ class Subscription(SQLModel, table=True):
     )
     max_attempts: int
     timeout_ms: int
-    secret: str = Field(max_length=128)
+    secret: str = Field(max_length=512)  # sealed when SECRETS_KEYS is set (core.sealing)
     status: str = Field(max_length=16, index=True)
     disabled_reason: str | None = Field(default=None, max_length=500)
     # Start of the current run of failed attempts; cleared by any success.
@@ -150,3 +150,16 @@ class DeliveryAttempt(SQLModel, table=True):
     duration_ms: int
     response: str | None = Field(default=None, sa_column=Column(Text))
     at: datetime = _utc()
+
+
+def table_of(model: type[SQLModel]) -> Table:
+    """A model's table, for the hot paths that use SQLAlchemy Core instead of the ORM."""
+    table: Table = model.__table__  # type: ignore[attr-defined]
+    return table
+
+
+EVENTS = table_of(StoredEvent)
+INBOUND = table_of(InboundRequest)
+CONTRACTS = table_of(Contract)
+TIMELINE = table_of(TimelineRow)
+SUBSCRIPTIONS = table_of(Subscription)

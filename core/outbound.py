@@ -20,6 +20,8 @@ from typing import Any
 import httpx
 from standardwebhooks.webhooks import Webhook
 
+from core.models import Subscription
+from core.sealing import Sealer
 from core.targets import TargetRefused, TargetUnresolvable, resolve_target
 
 SECRET_PREFIX = "whsec_"  # noqa: S105  (the Standard Webhooks prefix, not a secret)
@@ -120,6 +122,16 @@ class Endpoint:
     secret: str
     custom_headers: dict[str, str]
     timeout_ms: int
+
+    @classmethod
+    def of(cls, subscription: Subscription, sealer: Sealer) -> "Endpoint":
+        """Where and how to send, its credentials opened (raises SealError without the key)."""
+        return cls(
+            url=subscription.url,
+            secret=sealer.open(subscription.secret),
+            custom_headers=sealer.open_headers(subscription.custom_headers),
+            timeout_ms=subscription.timeout_ms,
+        )
 
 
 @dataclass(frozen=True)

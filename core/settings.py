@@ -8,6 +8,7 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from core.durations import Duration
+from core.sealing import Sealer
 
 
 class Settings(BaseSettings):
@@ -27,6 +28,11 @@ class Settings(BaseSettings):
     # comma-separated in the environment (NoDecode: not parsed as JSON)
     api_keys: Annotated[list[str], NoDecode] = Field(
         default_factory=list, alias="CONTRACTSYNC_API_KEYS"
+    )
+    # Fernet keys that seal subscription credentials at rest, comma-separated: the first seals,
+    # every one opens (core.sealing). Unset: stored as given.
+    secrets_keys: Annotated[list[SecretStr], NoDecode] = Field(
+        default_factory=list, alias="SECRETS_KEYS"
     )
     max_webhook_bytes: int = Field(1024 * 1024, alias="MAX_WEBHOOK_BYTES")
     # The longest a webhook waits for its commit before the vendor is told 503 (retry later):
@@ -79,12 +85,21 @@ class Settings(BaseSettings):
     otel_traces_exporter: str | None = Field(None, alias="OTEL_TRACES_EXPORTER")
     otel_service_name: str | None = Field(None, alias="OTEL_SERVICE_NAME")
 
-    @field_validator("api_keys", mode="before")
+    @field_validator("api_keys", "secrets_keys", mode="before")
     @classmethod
     def _split_keys(cls, value: object) -> object:
         if isinstance(value, str):
             return [key.strip() for key in value.split(",") if key.strip()]
         return value
+
+    @field_validator("secrets_keys")
+    @classmethod
+    def _fernet_keys(cls, value: list[SecretStr]) -> list[SecretStr]:
+        _sealer(tuple(key.get_secret_value() for key in value))  # refuses a key that is not one
+        return value
+
+    def sealer(self) -> Sealer:
+        return _sealer(tuple(key.get_secret_value() for key in self.secrets_keys))
 
     @property
     def dev_mode(self) -> bool:
@@ -101,3 +116,8 @@ class Settings(BaseSettings):
 @lru_cache
 def get_settings() -> Settings:
     return Settings()
+
+
+@lru_cache(maxsize=8)
+def _sealer(keys: tuple[str, ...]) -> Sealer:
+    return Sealer(keys)

@@ -2,6 +2,7 @@
 image is pinned, secrets have no defaults, and the API and worker get every setting they need,
 interpolated the way Compose does, and accepted by the app's own Settings."""
 
+import base64
 import re
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ ROOT = Path(__file__).parent.parent
 APP = ("api", "worker")
 REQUIRED = (
     "CONTRACTSYNC_API_KEYS",
+    "SECRETS_KEYS",
     "DATABASE_URL",
     "TEMPORAL_ADDRESS",
     "VLENS_WEBHOOK_TOKEN",
@@ -29,6 +31,7 @@ SECRET_NAME = re.compile(r"PASSWORD|PWD|SECRET|TOKEN|API_KEYS?$")
 OPERATOR_ENV = {
     "POSTGRES_PASSWORD": "pg-secret",
     "CONTRACTSYNC_API_KEYS": "key-1,key-2",
+    "SECRETS_KEYS": base64.urlsafe_b64encode(b"k" * 32).decode(),
     "VLENS_WEBHOOK_TOKEN": "v",
     "DOCUMENSO_WEBHOOK_SECRET": "d",
     "FINTECHOS_WEBHOOK_TOKEN": "f",

@@ -22,6 +22,7 @@ from typing import TypeVar
 import httpx
 
 from core.devstack import temporal_command, wait_for_port
+from core.sealing import new_key
 
 READY = 60.0
 START_ATTEMPTS = 3
@@ -49,6 +50,7 @@ class Stack:
     extra_env: dict[str, str] = field(default_factory=dict)
     temporal_port: int = field(default_factory=free_port)
     ui_port: int = field(default_factory=free_port)
+    secrets_key: str = field(default_factory=new_key)  # shared by its APIs and workers
     temporal: subprocess.Popen[bytes] | None = None
     workers: list[subprocess.Popen[bytes]] = field(default_factory=list)
     apis: dict[int, subprocess.Popen[bytes]] = field(default_factory=dict)  # port -> process
@@ -60,6 +62,7 @@ class Stack:
             "CONTRACTSYNC_ENV": "test",
             "CONTRACTSYNC_API_KEYS": API_KEY,
             "ALLOW_PRIVATE_TARGETS": "true",
+            "SECRETS_KEYS": self.secrets_key,  # subscriptions sealed at rest, as in production
             "TEMPORAL_ADDRESS": f"127.0.0.1:{self.temporal_port}",
             "TEMPORAL_UI_URL": f"http://127.0.0.1:{self.ui_port}",
             "DATABASE_URL": self.database_url or f"sqlite:///{self.data_dir / 'contractsync.db'}",

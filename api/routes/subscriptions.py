@@ -15,6 +15,7 @@ from api.deps import ApiKey, SessionDep, SettingsDep
 from api.problems import NotFound, PreconditionFailed, Unprocessable, problem_schema
 from api.subscriptions import (
     ID_PATTERN,
+    MASKED,
     AttemptOut,
     AttemptPage,
     Status,
@@ -25,6 +26,7 @@ from api.subscriptions import (
     SubscriptionPage,
     SubscriptionUpdate,
     parse_if_match,
+    unmasked,
 )
 from core.db import utcnow
 from core.delivery_log import DISABLED, ENABLED, record_attempt, store_message
@@ -46,7 +48,7 @@ async def _outbound_client(app: FastAPI) -> AsyncIterator[None]:
         yield
 
 
-def get_outbound_http(request: Request) -> httpx.AsyncClient:
+async def get_outbound_http(request: Request) -> httpx.AsyncClient:
     http: httpx.AsyncClient = request.app.state.outbound_http
     return http
 
@@ -79,10 +81,12 @@ async def create_subscription(
     """The signing secret is in this response only."""
     await _check_target(body.url, settings)
     now = utcnow()
+    secret, sealer = new_secret(), settings.sealer()
     row = Subscription(
         webhook_id=sortable_id("wh"),
-        **body.model_dump(),
-        secret=new_secret(),
+        **body.model_dump(exclude={"custom_headers"}),
+        custom_headers=sealer.seal_headers(body.custom_headers),
+        secret=sealer.seal(secret),
         status=ENABLED,
         version=1,
         created_at=now,
@@ -92,7 +96,7 @@ async def create_subscription(
     await session.commit()
     _tag(response, row)
     response.headers["Location"] = f"{router.prefix}/{row.webhook_id}"
-    return SubscriptionCreated(**SubscriptionOut.of(row).model_dump(), secret=row.secret)
+    return SubscriptionCreated(**SubscriptionOut.of(row).model_dump(), secret=secret)
 
 
 @router.get("", response_model=SubscriptionPage, responses=AUTH)
@@ -136,10 +140,24 @@ async def update_subscription(
     response: Response,
     if_match: IfMatch = None,
 ) -> SubscriptionOut:
-    """Changes the fields given; the version goes up by one."""
+    """Changes the fields given; the version goes up by one. A custom header's value sent back
+    as it was read (masked) keeps the stored value."""
     values = body.model_dump(exclude_unset=True)
     if "url" in values:
         await _check_target(values["url"], settings)
+    if MASKED in (values.get("custom_headers") or {}).values():
+        stored = await _load(session, webhook_id)
+        await session.commit()  # the write below starts its own transaction
+        try:
+            values["custom_headers"] = unmasked(values["custom_headers"], stored.custom_headers)
+        except ValueError as error:
+            raise Unprocessable(
+                str(error), errors=[{"loc": ["body", "custom_headers"], "msg": str(error)}]
+            ) from error
+        # What was unmasked belongs to the version read: a change since then wins with a 412.
+        if_match = if_match or f'"{stored.version}"'
+    if "custom_headers" in values:
+        values["custom_headers"] = settings.sealer().seal_headers(values["custom_headers"])
     await _change(session, webhook_id, if_match, values)
     row = await _load(session, webhook_id)
     _tag(response, row)
@@ -203,7 +221,7 @@ async def send_test(
         body=change.body(),
         created_at=now,
     )
-    endpoint = Endpoint(row.url, row.secret, row.custom_headers, row.timeout_ms)
+    endpoint = Endpoint.of(row, settings.sealer())
     result = await send(
         http,
         endpoint,

@@ -2,7 +2,8 @@
 dev server, vendor webhooks in, signed events out to a real subscriber on loopback."""
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
 import httpx
@@ -12,6 +13,8 @@ from standardwebhooks.webhooks import Webhook
 from temporalio.testing import WorkflowEnvironment
 
 from core.db import SessionFactory
+from core.models import Subscription
+from core.sealing import PREFIX, Sealer, new_key
 from core.settings import Settings
 from core.transactions import Transactions
 from tests.api.conftest import RunApi, api_settings
@@ -41,26 +44,38 @@ class Hooks:
         return created
 
 
-@pytest_asyncio.fixture
-async def stack(
+Running = tuple[httpx.AsyncClient, Settings]
+StackFactory = Callable[..., AbstractAsyncContextManager[Running]]
+
+
+@pytest.fixture
+def make_stack(
     run_api: RunApi,
     dev_env: WorkflowEnvironment,
     database_url: str,
     sessions: SessionFactory,
     transactions: Transactions,
     http: httpx.AsyncClient,
-) -> AsyncIterator[tuple[httpx.AsyncClient, Settings]]:
+) -> StackFactory:
     """API and worker that may deliver to loopback, where the test's subscriber listens."""
-    settings = api_settings(
-        database_url,
-        dev_env.client.service_client.config.target_host,
-        ALLOW_PRIVATE_TARGETS="true",
-    )
-    async with (
-        build_worker(dev_env.client, Deps(settings, sessions, transactions, http)),
-        run_api(settings) as api,
-    ):
-        yield api, settings
+
+    @asynccontextmanager
+    async def make(**env: str) -> AsyncIterator[Running]:
+        address = dev_env.client.service_client.config.target_host
+        settings = api_settings(database_url, address, ALLOW_PRIVATE_TARGETS="true", **env)
+        async with (
+            build_worker(dev_env.client, Deps(settings, sessions, transactions, http)),
+            run_api(settings) as api,
+        ):
+            yield api, settings
+
+    return make
+
+
+@pytest_asyncio.fixture
+async def stack(make_stack: StackFactory) -> AsyncIterator[Running]:
+    async with make_stack() as running:
+        yield running
 
 
 @pytest_asyncio.fixture
@@ -169,6 +184,52 @@ async def test_a_subscription_is_created_read_listed_updated_and_deleted(
     assert (await api.delete(f"/v1/webhooks/{webhook_id}")).status_code == 404
     assert (await api.get("/v1/webhooks/wh%00x")).status_code == 422  # not an id of ours
     assert (await api.get("/v1/webhooks", params={"cursor": "x\x00"})).status_code == 422
+
+
+async def test_credentials_in_custom_headers_are_masked_and_kept_when_written_back(
+    hooks: Hooks, stack: tuple[httpx.AsyncClient, Settings], sessions: SessionFactory
+) -> None:
+    api, _ = stack
+    secrets = {"Authorization": "Bearer s3cret-value", "X-Api-Key": "k3y-value"}
+    created = await hooks.create(
+        url="https://hooks.example.com/masked",
+        events=["*"],
+        custom_headers=secrets | {"X-Tenant": "acme"},
+    )
+    webhook_id = created["webhook_id"]
+    shown = {"Authorization": "***", "X-Api-Key": "***", "X-Tenant": "acme"}
+    assert created["custom_headers"] == shown
+    read = await api.get(f"/v1/webhooks/{webhook_id}")
+    assert read.json()["custom_headers"] == shown
+    listed = await api.get("/v1/webhooks", params={"limit": 200})
+    assert "s3cret" not in listed.text
+    assert "k3y" not in listed.text
+
+    async def stored() -> dict[str, str]:
+        async with sessions() as session:
+            row = await session.get(Subscription, webhook_id)
+            assert row is not None
+            return row.custom_headers
+
+    # Read, edited and written back: the masked credentials keep their stored values.
+    edited = read.json()["custom_headers"] | {"X-Tenant": "beta"}
+    updated = await api.put(f"/v1/webhooks/{webhook_id}", json={"custom_headers": edited})
+    assert updated.status_code == 200, updated.text
+    assert updated.json()["custom_headers"] == shown | {"X-Tenant": "beta"}
+    assert await stored() == secrets | {"X-Tenant": "beta"}
+
+    unknown = await api.put(
+        f"/v1/webhooks/{webhook_id}", json={"custom_headers": {"X-Token": "***"}}
+    )
+    assert unknown.status_code == 422
+    assert unknown.headers["content-type"] == PROBLEM
+    assert await stored() == secrets | {"X-Tenant": "beta"}
+
+    replaced = await api.put(
+        f"/v1/webhooks/{webhook_id}", json={"custom_headers": {"Authorization": "Bearer new"}}
+    )
+    assert replaced.json()["custom_headers"] == {"Authorization": "***"}
+    assert await stored() == {"Authorization": "Bearer new"}
 
 
 async def test_the_list_is_paged_with_a_cursor(
@@ -392,3 +453,46 @@ async def test_redelivery_sends_the_same_body_under_the_original_webhook_id(
     await api.put(f"/v1/webhooks/{webhook_id}/status", json={"status": "DISABLED"})
     refused = await api.post(f"/v1/deliveries/{first['delivery_id']}/redeliver")
     assert refused.status_code == 422
+
+
+async def test_credentials_are_sealed_at_rest_and_open_only_to_send(
+    make_stack: StackFactory,
+    dev_env: WorkflowEnvironment,
+    sessions: SessionFactory,
+    sink: tuple[SubscriberSink, str],
+) -> None:
+    key = new_key()
+    receiver, _ = sink
+    async with make_stack(SECRETS_KEYS=key) as (api, _):
+        hooks = Hooks(api, sessions)
+        try:
+            created = await subscribe(
+                hooks,
+                sink,
+                "/sealed",
+                ["contract.created"],
+                custom_headers={"Authorization": "Bearer s3cret-value", "X-Tenant": "acme"},
+            )
+            async with sessions() as session:
+                row = await session.get(Subscription, created["webhook_id"])
+                assert row is not None
+            assert row.secret.startswith(PREFIX)
+            assert row.custom_headers["Authorization"].startswith(PREFIX)
+            assert row.custom_headers["X-Tenant"] == "acme"
+            assert created["secret"] not in row.secret
+            assert Sealer([key]).open(row.secret) == created["secret"]
+
+            # The worker opens them to sign and send: the subscriber verifies the signature
+            # with the secret it was given, and gets the header as it was written.
+            ack = await post_vlens(api, vlens_event(unique("sealed-"), "Created"))
+            await applied(api, ack)
+            assert (await delivered(dev_env, ack)).outcomes
+            tested = await api.post(f"/v1/webhooks/{created['webhook_id']}/test")
+            assert tested.json()["status_code"] == 200
+            requests = receiver.at("/sealed")
+            assert [request.verified for request in requests] == [True, True]
+            assert {request.headers["authorization"] for request in requests} == {
+                "Bearer s3cret-value"
+            }
+        finally:
+            await hooks.made.remove_all()
