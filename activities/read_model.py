@@ -15,7 +15,7 @@ from sqlmodel import SQLModel
 from temporalio import activity
 
 from activities.subscribers import wanted_event_types
-from core.models import Contract, TimelineRow
+from core.models import Contract, TimelineRow, table_of
 from core.transactions import Transactions
 from core.upsert import insert_for
 from workflows.inputs import ReadModelUpdate
@@ -82,7 +82,7 @@ def _fit(table: type[SQLModel], values: dict[str, Any]) -> dict[str, Any]:
     is retried for ever, holding up every later event of the contract. The workflow keeps the
     whole value (a vendor's long status, a long error in a note); this is only a projection.
     Keys are left alone: they are bounded where they are made."""
-    columns = table.__table__.columns  # type: ignore[attr-defined]
+    columns = table_of(table).columns
     fitted = {}
     for name, value in values.items():
         column = columns.get(name)

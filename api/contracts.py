@@ -1,22 +1,22 @@
-"""Reading contracts: the read model, the live workflow before its first write, and the stored
-events when neither knows the contract yet."""
+"""Reading contracts: the read model, and the stored events before the workflow's first write;
+read-your-write and manual polls through the workflow's updates."""
 
 import base64
 import json
 import logging
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
-from sqlmodel import col, select
-from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlalchemy import Connection, Row, select
 from temporalio.client import Client, WorkflowUpdateRPCTimeoutOrCancelledError
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.problems import Conflict, NotFound, ServiceUnavailable
 from core.events import ContractEvent, ContractView, Party, TimelineEntry, workflow_id_of
-from core.models import Contract, StoredEvent, TimelineRow
+from core.models import CONTRACTS, EVENTS, TIMELINE, Contract
 from core.settings import Settings
+from core.transactions import Transactions
 from workflows.contract import ContractLifecycle
 
 if TYPE_CHECKING:
@@ -24,7 +24,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("contractsync.contracts")
 
-QUERY_TIMEOUT = timedelta(seconds=3)
 POLL_TIMEOUT = timedelta(seconds=60)
 
 
@@ -49,25 +48,41 @@ class ContractPage(BaseModel):
 
 
 async def read_contract(
-    contract_id: str, session: AsyncSession, client: Client, settings: Settings
+    contract_id: str, transactions: Transactions, settings: Settings
 ) -> ContractView | None:
-    """The read model, which the workflow writes (by a local activity) inside the very workflow
-    task that applies a change, so it is as fresh as a query would be and costs Temporal and
-    the worker nothing. The workflow is queried only before its first write lands."""
-    row = await session.get(Contract, contract_id)
-    if row is not None:
-        return await _from_read_model(row, session, settings)
-    await session.commit()  # no transaction stays open across calls to Temporal
-    live = await _query(client, contract_id)
-    if live is not None:
-        return live
-    return await _not_yet_applied(contract_id, session, settings)
+    """What the database knows, in one hop to it and nothing asked of Temporal: a dashboard
+    polling many contracts costs the workflows nothing.
+
+    The read model is written by a local activity inside the very workflow task that applies a
+    change, before that task completes, so no query of the workflow could show a change sooner.
+    Before the first write, the stored events show as pending; with neither, None."""
+    return await transactions.read(
+        lambda connection: _stored_view(connection, contract_id, settings)
+    )
+
+
+def _stored_view(
+    connection: Connection, contract_id: str, settings: Settings
+) -> ContractView | None:
+    row = connection.execute(
+        select(CONTRACTS).where(CONTRACTS.c.contract_id == contract_id)
+    ).first()
+    if row is None:
+        return _not_yet_applied(connection, contract_id, settings)
+    entries = connection.execute(
+        select(TIMELINE).where(TIMELINE.c.contract_id == contract_id).order_by(TIMELINE.c.seq)
+    )
+    return ContractView(
+        **summary_of(row).model_dump(),
+        timeline=[TimelineEntry.model_validate(entry, from_attributes=True) for entry in entries],
+        temporal_ui_url=ui_url(settings, row.workflow_id),
+    )
 
 
 async def read_after_event(
     contract_id: str,
     event_id: str,
-    session: AsyncSession,
+    transactions: Transactions,
     client: Client,
     settings: Settings,
     relay: "Relay",
@@ -78,8 +93,13 @@ async def read_after_event(
     The event is handed to the workflow again if the relay has not marked it yet (the workflow
     dedups), then the workflow's `sync` update answers once every event it has is applied.
     """
-    stored = await session.get(StoredEvent, event_id)
-    await session.commit()  # no transaction stays open across calls to Temporal
+    stored = await transactions.read(
+        lambda connection: connection.execute(
+            select(
+                EVENTS.c.contract_id, EVENTS.c.payload, EVENTS.c.relayed_at, EVENTS.c.relay_outcome
+            ).where(EVENTS.c.event_id == event_id)
+        ).first()
+    )
     if stored is None or stored.contract_id != contract_id:
         return None
     outcome = stored.relay_outcome
@@ -94,7 +114,7 @@ async def read_after_event(
             return view
         except Exception as error:  # noqa: BLE001  (worker down: answer with what is known)
             log.info("sync update for %s failed: %s", contract_id, error)
-    return await read_contract(contract_id, session, client, settings)
+    return await read_contract(contract_id, transactions, settings)
 
 
 async def poll_now(client: Client, contract_id: str) -> ContractView:
@@ -115,17 +135,6 @@ async def poll_now(client: Client, contract_id: str) -> ContractView:
     return view
 
 
-async def _query(client: Client, contract_id: str) -> ContractView | None:
-    handle = client.get_workflow_handle_for(ContractLifecycle.run, workflow_id_of(contract_id))
-    try:
-        return await handle.query(ContractLifecycle.state, rpc_timeout=QUERY_TIMEOUT)
-    except RPCError as error:
-        log.info("query for %s failed, using the read model: %s", contract_id, error)
-    except Exception as error:  # noqa: BLE001  (Temporal unreachable: the read model answers)
-        log.warning("query for %s failed, using the read model: %s", contract_id, error)
-    return None
-
-
 def ui_url(settings: Settings, workflow_id: str) -> str:
     from urllib.parse import quote
 
@@ -134,31 +143,14 @@ def ui_url(settings: Settings, workflow_id: str) -> str:
     return f"{base}/namespaces/{namespace}/workflows/{quote(workflow_id, safe='')}"
 
 
-async def _from_read_model(
-    row: Contract, session: AsyncSession, settings: Settings
-) -> ContractView:
-    rows = await session.exec(
-        select(TimelineRow)
-        .where(TimelineRow.contract_id == row.contract_id)
-        .order_by(col(TimelineRow.seq))
-    )
-    return ContractView(
-        **summary_of(row).model_dump(),
-        timeline=[TimelineEntry.model_validate(entry, from_attributes=True) for entry in rows],
-        temporal_ui_url=ui_url(settings, row.workflow_id),
-    )
-
-
-async def _not_yet_applied(
-    contract_id: str, session: AsyncSession, settings: Settings
+def _not_yet_applied(
+    connection: Connection, contract_id: str, settings: Settings
 ) -> ContractView | None:
     """Acknowledged but not yet applied (worker or Temporal down): show what is stored."""
-    rows = (
-        await session.exec(
-            select(StoredEvent)
-            .where(StoredEvent.contract_id == contract_id)
-            .order_by(col(StoredEvent.received_at))
-        )
+    rows = connection.execute(
+        select(EVENTS.c.event_id, EVENTS.c.payload, EVENTS.c.received_at)
+        .where(EVENTS.c.contract_id == contract_id)
+        .order_by(EVENTS.c.received_at)
     ).all()
     if not rows:
         return None
@@ -186,7 +178,7 @@ async def _not_yet_applied(
     )
 
 
-def summary_of(row: Contract) -> ContractSummary:
+def summary_of(row: Contract | Row[Any]) -> ContractSummary:
     return ContractSummary(
         contract_id=row.contract_id,
         vendor=row.vendor,

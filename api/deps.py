@@ -1,4 +1,7 @@
-"""Dependency aliases, declared once. The request's session commits at the boundary."""
+"""Dependency aliases, declared once. The request's session commits at the boundary.
+
+Every dependency is a coroutine, even one that only reads `app.state`: FastAPI runs a plain
+function in its thread pool, a round trip through another thread on every request."""
 
 import hmac
 from collections.abc import AsyncIterator
@@ -13,31 +16,38 @@ from api.problems import Unauthorized
 from api.relay import Relay
 from core.db import SessionFactory
 from core.settings import Settings
+from core.transactions import Transactions
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
 
-def get_sessions(request: Request) -> SessionFactory:
+async def get_sessions(request: Request) -> SessionFactory:
     sessions: SessionFactory = request.app.state.sessions
     return sessions
 
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
-    async with get_sessions(request)() as session:
+    sessions: SessionFactory = request.app.state.sessions
+    async with sessions() as session:
         yield session
 
 
-def get_temporal(request: Request) -> Client:
+async def get_temporal(request: Request) -> Client:
     client: Client = request.app.state.temporal
     return client
 
 
-def get_relay(request: Request) -> Relay:
+async def get_relay(request: Request) -> Relay:
     relay: Relay = request.app.state.relay
     return relay
+
+
+async def get_transactions(request: Request) -> Transactions:
+    transactions: Transactions = request.app.state.transactions
+    return transactions
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
@@ -45,11 +55,12 @@ SessionsDep = Annotated[SessionFactory, Depends(get_sessions)]
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
 TemporalDep = Annotated[Client, Depends(get_temporal)]
 RelayDep = Annotated[Relay, Depends(get_relay)]
+TransactionsDep = Annotated[Transactions, Depends(get_transactions)]
 
 _bearer = HTTPBearer(auto_error=False, description="an API key from CONTRACTSYNC_API_KEYS")
 
 
-def require_api_key(
+async def require_api_key(
     settings: SettingsDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> None:

@@ -15,11 +15,11 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, Table, insert, select, tuple_
+from sqlalchemy import Connection, insert, select, tuple_
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from api.problems import is_data_exception
-from core.models import InboundRequest, StoredEvent
+from core.models import EVENTS, INBOUND
 from core.transactions import Transactions
 from core.upsert import insert_for
 
@@ -28,8 +28,6 @@ log = logging.getLogger("contractsync.ingress")
 # Rows per transaction: 256 events and their log rows stay far below the bound-parameter limits
 # of SQLite (32,766) and asyncpg (32,767).
 MAX_BATCH = 256
-EVENTS: Table = StoredEvent.__table__  # type: ignore[attr-defined]
-INBOUND: Table = InboundRequest.__table__  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)

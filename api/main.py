@@ -42,6 +42,8 @@ def create_app(
     """`tracer_provider` overrides the one the OTEL_* settings would build (tests)."""
     settings = settings or get_settings()
     settings.require_production_secrets()
+    if not settings.dev_mode and not settings.secrets_keys:
+        log.warning("SECRETS_KEYS is not set: subscription secrets are stored unsealed")
     tracing = tracer_provider or tracer_provider_for(settings, "contractsync-api")
     app_metrics = ApiMetrics()
 
@@ -55,6 +57,7 @@ def create_app(
             app.state.sessions = sessions
             app.state.temporal = client
             app.state.relay = relay
+            app.state.transactions = transactions
             app.state.ingress = Ingress(settings, transactions, app_metrics)
             relay.start()
             log.info(

@@ -15,7 +15,7 @@ import logging
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Table, func, literal, update
+from sqlalchemy import Connection, func, literal, update
 from sqlalchemy import select as sql_select
 from sqlmodel import col
 from temporalio.client import Client
@@ -26,7 +26,7 @@ from api.metrics import RelayState
 from core.db import UTCDateTime, utcnow
 from core.events import ContractEvent
 from core.logging import event_ids
-from core.models import StoredEvent, TimelineRow
+from core.models import EVENTS, TimelineRow
 from core.settings import Settings
 from core.transactions import Transactions
 from core.upsert import insert_for
@@ -36,7 +36,6 @@ log = logging.getLogger("contractsync.relay")
 
 SWEEP_BATCH = 200
 QUEUE_LIMIT = 10_000
-EVENTS: Table = StoredEvent.__table__  # type: ignore[attr-defined]
 
 
 class Relay:

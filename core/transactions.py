@@ -7,8 +7,10 @@ statements took milliseconds and held the file's one write lock all that time (m
 whole in a thread of its own with the standard driver (one hop there, one back); on PostgreSQL
 asyncpg is asynchronous already and the same function runs through `run_sync`.
 
-A hot writer (the ingress's group commit, the relay's marks) uses this; everything else keeps
-the ordinary async sessions.
+A hot writer (the ingress's group commit, the relay's marks) uses `run`; a hot reader (a
+contract's page, which dashboards poll) uses `read`, on threads of its own beside the writer's
+(in WAL mode readers do not wait for the write lock). Everything else keeps the ordinary async
+sessions.
 """
 
 import asyncio
@@ -24,6 +26,8 @@ from core.db import ENGINE_ARGS, SQLITE_CONNECT_ARGS, SessionFactory, sqlite_pra
 
 T = TypeVar("T")
 
+READERS = 2  # reading threads on SQLite; their reads run while the writer holds the lock
+
 
 class Transactions:
     """Runs `work(connection)` inside BEGIN ... COMMIT (ROLLBACK when it raises)."""
@@ -32,6 +36,7 @@ class Transactions:
         self._engine = engine
         self._sync: Engine | None = None
         self._thread: ThreadPoolExecutor | None = None
+        self._readers: ThreadPoolExecutor | None = None
         if engine.dialect.name == "sqlite":
             # One thread: its transactions never queue for the file's lock behind each other.
             self._sync = create_engine(
@@ -39,6 +44,7 @@ class Transactions:
             )
             event.listen(self._sync, "connect", sqlite_pragmas)
             self._thread = ThreadPoolExecutor(1, thread_name_prefix="sqlite-transactions")
+            self._readers = ThreadPoolExecutor(READERS, thread_name_prefix="sqlite-reads")
 
     @classmethod
     def of(cls, sessions: SessionFactory) -> Self:
@@ -57,11 +63,26 @@ class Transactions:
             self._thread, functools.partial(_in_transaction, self._sync, work)
         )
 
+    async def read(self, work: Callable[[Connection], T]) -> T:
+        """`work(connection)` outside any write transaction, whole, in one hop."""
+        if self._sync is None:
+            async with self._engine.connect() as connection:
+                return await connection.run_sync(work)
+        return await asyncio.get_running_loop().run_in_executor(
+            self._readers, functools.partial(_reading, self._sync, work)
+        )
+
     async def close(self) -> None:
-        if self._thread is not None:
-            await asyncio.to_thread(self._thread.shutdown, wait=True)
+        for pool in (self._readers, self._thread):
+            if pool is not None:
+                await asyncio.to_thread(pool.shutdown, wait=True)
         if self._sync is not None:
             self._sync.dispose()
+
+
+def _reading(engine: Engine, work: Callable[[Connection], T]) -> T:
+    with engine.connect() as connection:
+        return work(connection)
 
 
 def _in_transaction(engine: Engine, work: Callable[[Connection], T]) -> T:

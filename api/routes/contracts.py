@@ -18,7 +18,7 @@ from api.contracts import (
     read_contract,
     summary_of,
 )
-from api.deps import ApiKey, RelayDep, SessionDep, SettingsDep, TemporalDep
+from api.deps import ApiKey, RelayDep, SessionDep, SettingsDep, TemporalDep, TransactionsDep
 from api.problems import BadRequest, NotFound, problem_schema
 from core.events import ContractView
 from core.models import Contract
@@ -36,7 +36,7 @@ AUTH: dict[int | str, dict[str, Any]] = {401: problem_schema("missing or wrong A
 )
 async def get_contract(
     contract_id: str,
-    session: SessionDep,
+    transactions: TransactionsDep,
     client: TemporalDep,
     settings: SettingsDep,
     relay: RelayDep,
@@ -48,13 +48,15 @@ async def get_contract(
         float, Query(alias="timeout", gt=0, le=30, description="seconds to wait at most")
     ] = 5.0,
 ) -> ContractView:
-    """One contract: live from its workflow, or from the read model once finished."""
+    """One contract, as its workflow last wrote it (the read model); with `wait_for`, once that
+    event has been applied."""
     if wait_for:
+        wait = timedelta(seconds=wait_seconds)
         view = await read_after_event(
-            contract_id, wait_for, session, client, settings, relay, timedelta(seconds=wait_seconds)
+            contract_id, wait_for, transactions, client, settings, relay, wait
         )
     else:
-        view = await read_contract(contract_id, session, client, settings)
+        view = await read_contract(contract_id, transactions, settings)
     if view is None:
         raise NotFound(f"no contract {contract_id}")
     return view

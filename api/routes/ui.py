@@ -25,7 +25,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from api.contracts import read_contract, ui_url
-from api.deps import SessionDep, SettingsDep, TemporalDep
+from api.deps import SessionDep, SettingsDep, TransactionsDep
 from api.inbound_log import read_inbound
 from api.problems import Unauthorized
 from core.delivery_log import DISABLED
@@ -50,7 +50,7 @@ _basic = HTTPBasic(auto_error=False, realm="ContractSync operator")
 _bearer = HTTPBearer(auto_error=False)
 
 
-def require_operator(
+async def require_operator(
     settings: SettingsDep,
     basic: Annotated[HTTPBasicCredentials | None, Depends(_basic)],
     bearer: Annotated[Bearer | None, Depends(_bearer)],
@@ -147,12 +147,11 @@ async def overview(
 async def contract(
     request: Request,
     contract_id: str,
-    session: SessionDep,
-    client: TemporalDep,
+    transactions: TransactionsDep,
     settings: SettingsDep,
 ) -> HTMLResponse:
-    """One contract: its state, parties and full timeline (live workflow or read model)."""
-    view = await read_contract(contract_id, session, client, settings)
+    """One contract: its state, parties and full timeline (the read model)."""
+    view = await read_contract(contract_id, transactions, settings)
     if view is None:
         return render(request, "missing.html", 404, contract_id=contract_id)
     return render(request, "contract.html", contract=view, temporal_ui=settings.temporal_ui_url)

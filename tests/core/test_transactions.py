@@ -9,10 +9,8 @@ import pytest
 from sqlalchemy import Connection, func, insert, select, text
 
 from core.db import SessionFactory, utcnow
-from core.models import InboundRequest
+from core.models import INBOUND, InboundRequest
 from core.transactions import Transactions
-
-INBOUND = InboundRequest.__table__  # type: ignore[attr-defined]
 
 
 def log_row(vendor: str) -> dict[str, object]:
