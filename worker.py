@@ -41,6 +41,12 @@ HTTP_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
 # default sandbox (`STRICT_SANDBOX`), and tests/workflows/test_determinism.py reads the code.
 WORKFLOW_RUNNER = UnsandboxedWorkflowRunner()
 STRICT_SANDBOX = SandboxedWorkflowRunner()
+# Of the SDK's five workflow-task pollers, two on the shared task queue instead of its default
+# one: every new contract's first task is there, and one poller let a burst of new contracts
+# wait (docs/benchmarks.md: at 100 events/s, first-task wait p50 about 600 ms with one, 135 to
+# 240 ms with two; p99 end to end 2.4 to 2.7 s against 1.1 to 1.5 s). Ten pollers cut the wait
+# as well but cost the pipeline a fifth of its throughput; two cost it little.
+NONSTICKY_POLL_RATIO = 0.4
 
 
 @dataclass(frozen=True)
@@ -77,6 +83,7 @@ def build_worker(client: Client, deps: Deps, **options: Any) -> Worker:
         workflows=list(WORKFLOWS),
         activities=activities_for(deps),
         max_cached_workflows=deps.settings.worker_max_cached_workflows,
+        nonsticky_to_sticky_poll_ratio=NONSTICKY_POLL_RATIO,
         **options,
     )
 

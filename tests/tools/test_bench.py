@@ -26,4 +26,6 @@ def test_every_section_runs_and_the_doc_keeps_its_analysis(tmp_path: Path) -> No
     assert written.endswith("\n\n## Analysis\n\nmine\n")
     assert "old" not in written
     assert "the worker's workflow tasks (SDK metrics" in written  # where end to end waits
+    assert re.search(r"events polled over \d+ runs \([\d,]+ GETs\)", written)  # the observers
+    assert re.search(r"a new contract's first workflow task waited p50 [\d,]+ ms", written)
     assert re.search(r"Measured \d{4}-\d\d-\d\d", written)

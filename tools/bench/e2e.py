@@ -11,11 +11,13 @@ import math
 from dataclasses import dataclass
 
 from temporalio.client import Client
+from temporalio.service import RPCError
 
 from tools.bench.agent import ProbeJob
 from tools.bench.config import BenchConfig
 from tools.bench.cpu import CpuMeter, CpuShare
 from tools.bench.fixtures import BENCH_SECRETS, payload, simulation, status_changes, write_file
+from tools.bench.histories import TaskWaits, read_task_waits
 from tools.bench.load import run_probe
 from tools.bench.noop import noop_worker, visibility_floor
 from tools.bench.probe import ProbeResult
@@ -35,6 +37,7 @@ class E2eRun:
     floor: list[float]  # seconds, signal-with-start -> visible to a query, no-op workflow
     cpu: CpuShare  # while the webhooks were sent and polled
     tasks: TaskTimes | None  # the worker's workflow tasks in this run, by the SDK's metrics
+    waits: TaskWaits | None  # the same tasks' waits in the server, by the contracts' histories
 
 
 async def measure_e2e(config: BenchConfig, rates: list[float]) -> list[E2eRun]:
@@ -116,4 +119,10 @@ async def _one_run(
         workdir,
     )
     cpu = meter.read()
-    return E2eRun(rate, probed, floor, cpu, await read_task_times(metrics))
+    tasks = await read_task_times(metrics)
+    try:
+        waits: TaskWaits | None = await read_task_waits(client)
+    except RPCError as error:  # visibility unavailable: the run's figures stand without it
+        print(f"bench: could not read the contracts' histories: {error}", flush=True)
+        waits = None
+    return E2eRun(rate, probed, floor, cpu, tasks, waits)

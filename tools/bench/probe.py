@@ -27,6 +27,7 @@ class ProbeResult:
     applied: int = 0  # sampled events that changed the status
     processed: int = 0  # sampled events taken in without applying (late or out of order)
     missing: int = 0  # sampled events never seen within the timeout
+    polls: int = 0  # GETs the sampled events took until they showed
     ack_latencies: list[float] = field(default_factory=list)
     visible_latencies: list[float] = field(default_factory=list)
 
@@ -72,6 +73,7 @@ async def visibility(
         get = f"GET {path} HTTP/1.1\r\nHost: {authority}\r\nAuthorization: Bearer {api_key}\r\n\r\n"
         while time.perf_counter() - due < give_up_after:
             status, body = await pool.request(get.encode("latin-1"))
+            result.polls += 1
             seen = taken_in(json.loads(body), event_id) if status == 200 else None
             if seen is not None:
                 result.visible_latencies.append(time.perf_counter() - due)

@@ -75,8 +75,9 @@ class Report:
         for e2e in self.e2e:
             notes.append(
                 f"end to end at {e2e.rate:g}/s: {e2e.sampled} events polled over {e2e.runs} "
-                f"runs, {e2e.missing} never visible within the timeout (counted as not met); "
-                f"their acks took p50 {e2e.ack.p50:.1f} ms, p99 {e2e.ack.p99:.1f} ms"
+                f"runs ({e2e.polls:,} GETs), {e2e.missing} never visible within the timeout "
+                f"(counted as not met); their acks took p50 {e2e.ack.p50:.1f} ms, "
+                f"p99 {e2e.ack.p99:.1f} ms"
             )
             if e2e.tasks is not None:
                 t = e2e.tasks
@@ -85,6 +86,14 @@ class Report:
                     f"{t.tasks:,} tasks): waited {t.waited:.0f} ms in the server to be picked "
                     f"up, {t.worked:.0f} ms in the worker, {t.accepted:.0f} ms for the server "
                     "to accept the completion (means)"
+                )
+            if e2e.first_task is not None and e2e.later_task is not None:
+                first, later = e2e.first_task, e2e.later_task
+                notes.append(
+                    f"end to end at {e2e.rate:g}/s, the contracts' histories "
+                    f"({e2e.new_contracts:,} new contracts): a new contract's first workflow task "
+                    f"waited p50 {first.p50:,.0f} ms / p99 {first.p99:,.0f} ms in the server to be "
+                    f"picked up, later ones p50 {later.p50:,.0f} ms / p99 {later.p99:,.0f} ms"
                 )
         if self.pipeline and self.pipeline.incomplete:
             notes.append(f"pipeline: {self.pipeline.incomplete} runs hit the timeout")

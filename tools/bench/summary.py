@@ -79,9 +79,13 @@ class E2eFigures:
     floor: Latency
     ack: Latency
     sampled: int  # polled events, all runs
+    polls: int  # the GETs they took, all runs
     missing: int  # never visible within the timeout
     cpu: CpuShare
     tasks: TaskTimes | None  # the worker's workflow tasks, mean of the runs
+    first_task: Latency | None  # a new contract's first workflow task: scheduled -> started
+    later_task: Latency | None  # every later one
+    new_contracts: int  # contracts whose first task was timed, all runs
 
 
 def e2e_figures(runs: list[E2eRun]) -> list[E2eFigures]:
@@ -96,12 +100,21 @@ def e2e_figures(runs: list[E2eRun]) -> list[E2eFigures]:
                 floor=Latency.of_runs([r.floor for r in mine]),
                 ack=Latency.of_runs([r.result.ack_latencies for r in mine]),
                 sampled=sum(len(r.result.visible_latencies) + r.result.missing for r in mine),
+                polls=sum(r.result.polls for r in mine),
                 missing=sum(r.result.missing for r in mine),
                 cpu=mean_cpu([r.cpu for r in mine]),
                 tasks=mean_task_times([r.tasks for r in mine]),
+                first_task=_waits([r.waits.first for r in mine if r.waits]),
+                later_task=_waits([r.waits.later for r in mine if r.waits]),
+                new_contracts=sum(r.waits.contracts for r in mine if r.waits),
             )
         )
     return figures
+
+
+def _waits(runs: list[list[float]]) -> Latency | None:
+    measured = [run for run in runs if run]
+    return Latency.of_runs(measured) if measured else None
 
 
 @dataclass(frozen=True)
