@@ -271,17 +271,26 @@ async def test_the_contract_workflow_finishes_without_waiting_for_subscribers(
 ) -> None:
     receiver, _ = sink
     await endpoint(subs, sink, "/down")
-    receiver.respond("/down", 503)
+    # The subscriber is down and asks for two hours, longer than the contract's grace period.
+    receiver.respond("/down", 503, retry_after="7200")
     async with run_worker(settings):
         contract, [event] = await contract_changes(
             time_env.client, settings, started, ["CANCELLED"]
         )
-        view = await contract.result()  # the grace period passes in skipped time
+        # Time skips to just past the grace period and stops there: the delivery's next attempt
+        # is not due, so no attempt is in flight when the worker stops (one that is can hang
+        # the SDK's shutdown, while skipped time would fire attempt after attempt at it).
+        await time_env.sleep(timedelta(hours=1, minutes=1))
+        with time_env.auto_time_skipping_disabled():
+            view = await contract.result()
         delivery = time_env.client.get_workflow_handle(delivery_workflow_id(event.event_id))
         described = await delivery.describe()
     assert view.status == "CANCELLED"
-    assert described.status == WorkflowExecutionStatus.RUNNING  # still retrying, abandoned
-    assert len(receiver.at("/down")) > 5
+    assert described.status == WorkflowExecutionStatus.RUNNING  # abandoned, waiting to retry
+    [pending] = described.raw_description.pending_activities
+    assert pending.attempt == 2  # the second attempt waits for the pause asked for
+    assert pending.last_failure.application_failure_info.next_retry_delay.seconds == 7200
+    assert len(receiver.at("/down")) == 1
 
 
 async def test_retry_after_is_honoured(
