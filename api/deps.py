@@ -29,12 +29,6 @@ async def get_sessions(request: Request) -> SessionFactory:
     return sessions
 
 
-async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
-    sessions: SessionFactory = request.app.state.sessions
-    async with sessions() as session:
-        yield session
-
-
 async def get_temporal(request: Request) -> Client:
     client: Client = request.app.state.temporal
     return client
@@ -52,6 +46,13 @@ async def get_transactions(request: Request) -> Transactions:
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 SessionsDep = Annotated[SessionFactory, Depends(get_sessions)]
+
+
+async def get_session(sessions: SessionsDep) -> AsyncIterator[AsyncSession]:
+    async with sessions() as session:
+        yield session
+
+
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
 TemporalDep = Annotated[Client, Depends(get_temporal)]
 RelayDep = Annotated[Relay, Depends(get_relay)]
